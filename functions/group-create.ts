@@ -1,0 +1,14 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { createGroup } from '#lib/domain/groups.ts';
+import { requiredString, userIdListField } from '#lib/http/fields.ts';
+
+/** POST /group/create — the caller creates a group and becomes its owner. */
+export const handler = endpoint({
+  input: z.object({
+    name: requiredString('a group name'),
+    memberIds: userIdListField(),
+    portraitUri: requiredString('a non-empty portrait URI').max(256, { error: 'expected at most 256 characters' }).optional(),
+  }),
+  run: ({ input, caller }) => createGroup(deps, caller.userId, input),
+});

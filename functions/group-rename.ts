@@ -1,0 +1,10 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { renameGroup } from '#lib/domain/groups.ts';
+import { groupIdField, requiredString } from '#lib/http/fields.ts';
+
+/** POST /group/rename — the owner renames the group. */
+export const handler = endpoint({
+  input: z.object({ groupId: groupIdField(), name: requiredString('a group name') }),
+  run: ({ input, caller }) => renameGroup(deps, caller.userId, input),
+});

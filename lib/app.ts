@@ -1,0 +1,31 @@
+import { config } from './config.ts';
+import { newGroupId } from './domain/ids.ts';
+import type { Deps } from './domain/ports.ts';
+import { createEndpointFactory } from './http/endpoint.ts';
+import { createDocumentClient } from './store/client.ts';
+import { createStore } from './store/index.ts';
+
+/**
+ * The composition root of every HTTP function: config, clients and repositories are created once
+ * per container (at cold start), then shared by every invocation.
+ */
+
+const NOTICE_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export const store = createStore(createDocumentClient(), config.TABLE_NAME);
+
+export const deps: Deps = {
+  groups: store.groups,
+  members: store.members,
+  users: store.users,
+  limits: {
+    maxGroupMembers: config.MAX_GROUP_MEMBERS,
+    maxUserGroups: config.MAX_USER_GROUPS,
+    noticeTtlMs: NOTICE_TTL_MS,
+  },
+  now: Date.now,
+  newGroupId,
+};
+
+/** Wraps a handler in the shared stack; the caller's profile claims are projected before it runs. */
+export const endpoint = createEndpointFactory((caller) => store.users.projectClaims(caller.userId, caller.profile));

@@ -1,0 +1,27 @@
+import * as z from 'zod';
+
+/**
+ * Configuration, parsed once at cold start. A missing or malformed variable fails the cold start
+ * with a message naming it, not the first request.
+ */
+const schema = z.object({
+  TABLE_NAME: z.string().min(1),
+  /** Default `maxMemberCount` of new groups (the reference's 500). */
+  MAX_GROUP_MEMBERS: z.coerce.number().int().min(2).max(3000).default(500),
+  /** How many groups one user may be a member of (the reference's 500). */
+  MAX_USER_GROUPS: z.coerce.number().int().min(1).default(500),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export const parseConfig = (env: NodeJS.ProcessEnv): Config => {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+};
+
+export const config: Config = parseConfig(process.env);

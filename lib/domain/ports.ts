@@ -1,0 +1,74 @@
+import type { DomainEvent } from '../events/index.ts';
+import type { Group, Member, Profile } from './model.ts';
+
+/**
+ * What the domain needs from storage. `lib/store` implements these over DynamoDB; every invariant
+ * (exact counts, limits, one owner) is enforced there by conditions and transactions, and the
+ * repositories turn failed conditions into domain errors.
+ */
+
+export interface Notice {
+  groupId: string;
+  type: number;
+  status: number;
+  requesterId: string;
+  receiverId: string;
+  /** Whose inbox it is in (the invitee for type 1, each manager for type 2). */
+  viewerId: string;
+  groupName: string;
+  timestamp: number;
+  /** Epoch ms after which a pending notice no longer counts. */
+  expiresAt: number;
+}
+
+export interface NewGroup {
+  group: Group;
+  /** The owner first, then the other members. */
+  members: Member[];
+  notices: Notice[];
+  events: DomainEvent[];
+}
+
+export interface GroupRepository {
+  /** The group, or null when no such group exists (a dismissed group is returned). */
+  get(groupId: string): Promise<Group | null>;
+  /** Groups by id; missing ids are absent from the map. */
+  getMany(groupIds: readonly string[]): Promise<Map<string, Group>>;
+  /**
+   * Writes a new group with its members, notices and events; adds 1 to every member's group count
+   * within `maxUserGroups`. Throws `Rejected(1000)` naming the user whose limit would be passed.
+   */
+  create(input: NewGroup, limits: { maxUserGroups: number }): Promise<void>;
+  /** Renames an active group owned by `ownerId`. NotFound / InvalidInput("...not creator") otherwise. */
+  rename(input: { groupId: string; ownerId: string; name: string; now: number; event: DomainEvent }): Promise<void>;
+}
+
+export interface MemberRepository {
+  /** Current members, ascending user id. */
+  list(groupId: string): Promise<Member[]>;
+  /** A user's memberships (any group status; callers filter). */
+  ofUser(userId: string): Promise<Member[]>;
+}
+
+export interface UserRepository {
+  /** Profiles by id; users never seen get `unknownProfile`. */
+  getProfiles(userIds: readonly string[]): Promise<Map<string, Profile>>;
+}
+
+export interface Limits {
+  /** maxMemberCount of new groups. */
+  maxGroupMembers: number;
+  /** Groups one user may be in. */
+  maxUserGroups: number;
+  /** How long a pending notice waits before it expires (ms). */
+  noticeTtlMs: number;
+}
+
+export interface Deps {
+  groups: GroupRepository;
+  members: MemberRepository;
+  users: UserRepository;
+  limits: Limits;
+  now: () => number;
+  newGroupId: () => string;
+}

@@ -1,0 +1,51 @@
+import * as z from 'zod';
+
+/**
+ * Domain events: one zod schema per change, imported by the publisher (the outbox in
+ * lib/store/commit.ts), the CDK rule patterns and the notifier. An event name is typed once, here.
+ */
+
+export const EVENT_SOURCE = 'sealtalk.group';
+
+const id = z.string().min(1);
+const timestamp = z.number().int().nonnegative();
+
+export const eventSchemas = {
+  /** A group was created: the IM group is created with `memberIds`, then ST:GrpNtf `Create`. */
+  GroupCreated: z.object({
+    groupId: id,
+    operatorId: id,
+    name: z.string(),
+    portraitUri: z.string(),
+    /** Members who joined at creation (the owner included), in the order the response lists them. */
+    memberIds: z.array(id).min(1),
+    timestamp,
+  }),
+  /** Invitations were issued: ST:GrpApply to `recipientIds` (type 1: to the invitees; 2: to managers). */
+  GroupInvited: z.object({
+    groupId: id,
+    requesterId: id,
+    receiverIds: z.array(id).min(1),
+    recipientIds: z.array(id).min(1),
+    noticeType: z.union([z.literal(1), z.literal(2)]),
+    status: z.literal(2),
+    timestamp,
+  }),
+  /** The group was renamed: IM refresh, then ST:GrpNtf `Rename`. */
+  GroupRenamed: z.object({
+    groupId: id,
+    operatorId: id,
+    name: z.string(),
+    timestamp,
+  }),
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventDetail<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+export type DomainEvent = { [T in EventType]: { type: T; detail: EventDetail<T> } }[EventType];
+
+export const eventTypes = Object.keys(eventSchemas) as EventType[];
+
+/** Builds an event, validating its detail against its schema (a bad event is a bug, caught here). */
+export const domainEvent = <T extends EventType>(type: T, detail: EventDetail<T>): DomainEvent =>
+  ({ type, detail: eventSchemas[type].parse(detail) }) as DomainEvent;

@@ -1,0 +1,57 @@
+import * as z from 'zod';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+
+/**
+ * Who is calling: read from the JWT claims API Gateway's authorizer verified (locally, the local
+ * gateway builds the same event). Never from the body.
+ */
+
+export interface ProfileClaims {
+  nickname?: string;
+  portraitUri?: string;
+  phone?: string;
+  gender?: string;
+  stAccount?: string;
+  groupVerify?: 0 | 1;
+}
+
+export interface Caller {
+  userId: string;
+  profile: ProfileClaims;
+}
+
+/** API Gateway passes claims as strings (numbers and booleans too); accept both forms. */
+const optionalText = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string().max(1024).optional());
+
+const claimsSchema = z.object({
+  sub: z.string().min(1).max(64),
+  name: optionalText,
+  picture: optionalText,
+  phone_number: optionalText,
+  gender: optionalText,
+  st_account: optionalText,
+  group_verify: z
+    .preprocess((v) => (v === undefined || v === null || v === '' ? undefined : Number(v)), z.union([z.literal(0), z.literal(1)]).optional())
+    .optional(),
+});
+
+export class Unauthenticated extends Error {
+  constructor() {
+    super('Unauthorized');
+    this.name = 'Unauthenticated';
+  }
+}
+
+export const callerFromEvent = (event: APIGatewayProxyEventV2WithJWTAuthorizer): Caller => {
+  const parsed = claimsSchema.safeParse(event.requestContext?.authorizer?.jwt?.claims ?? {});
+  if (!parsed.success) throw new Unauthenticated();
+  const c = parsed.data;
+  const profile: ProfileClaims = {};
+  if (c.name !== undefined) profile.nickname = c.name;
+  if (c.picture !== undefined) profile.portraitUri = c.picture;
+  if (c.phone_number !== undefined) profile.phone = c.phone_number;
+  if (c.gender !== undefined) profile.gender = c.gender;
+  if (c.st_account !== undefined) profile.stAccount = c.st_account;
+  if (c.group_verify !== undefined) profile.groupVerify = c.group_verify;
+  return { userId: c.sub, profile };
+};

@@ -1,0 +1,116 @@
+import middy from '@middy/core';
+import * as z from 'zod';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { callerFromEvent, Unauthenticated, type Caller } from './caller.ts';
+import { describeIssues } from './fields.ts';
+import { errorResponse, jsonResponse, success } from './responses.ts';
+import { createLogger, type Logger } from '../log.ts';
+
+/**
+ * The one middy stack every endpoint shares: request log context, caller from JWT claims, JSON body,
+ * zod input, the caller's profile projection, the `{code, result}` envelope, and domain errors →
+ * HTTP. A handler only declares its input schema and calls one domain operation.
+ */
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export interface EndpointContext<I> {
+  input: I;
+  caller: Caller;
+  log: Logger;
+}
+
+export interface EndpointSpec<S extends z.ZodType> {
+  /** The input: the JSON body (POST/DELETE) or the query string (GET), plus path parameters. */
+  input: S;
+  run: (ctx: EndpointContext<z.output<S>>) => Promise<unknown>;
+}
+
+/** Raised by the stack itself for transport problems (bad JSON); mapped to 400. */
+export class BadRequest extends Error {}
+
+/** Hook run before every handler with the caller (the store's claim projection in production). */
+export type CallerHook = (caller: Caller, log: Logger) => Promise<void>;
+
+interface State {
+  caller?: Caller;
+  log: Logger;
+  input?: unknown;
+}
+
+const readBody = (event: HttpEvent): unknown => {
+  if (event.body === undefined || event.body === null || event.body === '') return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BadRequest('body: malformed JSON');
+  }
+};
+
+const rawInput = (event: HttpEvent): Record<string, unknown> => {
+  const method = event.requestContext?.http?.method ?? 'GET';
+  const fromBody = method === 'GET' ? {} : readBody(event);
+  if (typeof fromBody !== 'object' || fromBody === null || Array.isArray(fromBody)) {
+    throw new BadRequest('body: expected a JSON object');
+  }
+  return { ...(event.queryStringParameters ?? {}), ...(fromBody as Record<string, unknown>), ...(event.pathParameters ?? {}) };
+};
+
+export const createEndpointFactory =
+  (onCaller: CallerHook) =>
+  <S extends z.ZodType>(spec: EndpointSpec<S>): HttpHandler => {
+    const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+      const state = (context as Context & { state: State }).state;
+      const caller = state.caller as Caller;
+      const result = await spec.run({ input: state.input as z.output<S>, caller, log: state.log });
+      return success(result);
+    };
+
+    const handler = middy<HttpEvent, HttpResult, Error, Context>({ timeoutEarlyInMillis: 0 })
+      .use({
+        before: async (request) => {
+          const { event, context } = request;
+          const log = createLogger({
+            service: 'sealtalk-group',
+            requestId: context.awsRequestId,
+            route: event.routeKey,
+          });
+          const state: State = { log };
+          (context as Context & { state: State }).state = state;
+          state.caller = callerFromEvent(event);
+          state.log = log.child({ userId: state.caller.userId });
+          const parsed = spec.input.safeParse(rawInput(event));
+          if (!parsed.success) throw new BadRequest(describeIssues(parsed.error));
+          state.input = parsed.data;
+          await onCaller(state.caller, state.log);
+        },
+        after: async (request) => {
+          const state = (request.context as Context & { state?: State }).state;
+          state?.log.info('request done', { status: request.response?.statusCode });
+        },
+        onError: async (request) => {
+          const state = (request.context as Context & { state?: State }).state;
+          const log = state?.log ?? createLogger({ service: 'sealtalk-group', requestId: request.context.awsRequestId });
+          const error = request.error;
+          if (error instanceof Unauthenticated) {
+            request.response = jsonResponse(401, { message: 'Unauthorized' });
+            return;
+          }
+          if (error instanceof BadRequest) {
+            log.info('request rejected', { status: 400, reason: error.message });
+            request.response = jsonResponse(400, { code: 400, message: error.message });
+            return;
+          }
+          request.response = errorResponse(error, request.context.awsRequestId, log);
+        },
+      })
+      .handler(core);
+    return handler as unknown as HttpHandler;
+  };

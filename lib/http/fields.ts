@@ -1,0 +1,48 @@
+import * as z from 'zod';
+
+/**
+ * Field schemas shared by every endpoint's input. Messages are short and the formatter prefixes
+ * the field path, so a client reads `memberIds[1]: expected a non-empty user id`.
+ */
+
+const isAbsent = (input: unknown): boolean => input === undefined || input === null;
+
+/** A required string that must not be empty (`''`, missing and `null` are all 400 naming the field). */
+export const requiredString = (what = 'a non-empty string') =>
+  z
+    .string({ error: (iss) => (isAbsent(iss.input) ? 'required' : `expected ${what}`) })
+    .min(1, { error: `expected ${what}` });
+
+/**
+ * A group id as sent by a client: any non-empty string. Whether it names a group that exists (or
+ * could: the alphabet and length) is the domain's question, answered with 404, never 400.
+ */
+export const groupIdField = () => requiredString('a non-empty group id');
+
+/** A user id: what the identity provider puts in `sub`, 1 to 64 characters. */
+export const USER_ID_MAX = 64;
+export const userIdField = () =>
+  requiredString('a non-empty user id').max(USER_ID_MAX, { error: `expected a user id of at most ${USER_ID_MAX} characters` });
+
+/** A non-empty list of user ids; a `null` or empty entry is a 400 naming its index. */
+export const userIdListField = () =>
+  z
+    .array(userIdField(), { error: (iss) => (isAbsent(iss.input) ? 'required' : 'expected an array of user ids') })
+    .min(1, { error: 'expected at least one user id' });
+
+/** Free text that may be empty (bulletins, display names); length rules live in the domain. */
+export const textField = () => z.string({ error: (iss) => (isAbsent(iss.input) ? 'required' : 'expected a string') });
+
+/** Turns zod issues into one message naming each field: `memberIds[1]: expected a non-empty user id`. */
+export const describeIssues = (error: z.ZodError): string =>
+  error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = issue.path.reduce<string>(
+        (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+        '',
+      );
+      const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
+      return `${path || 'body'}: ${message}`;
+    })
+    .join('; ');

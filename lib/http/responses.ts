@@ -1,0 +1,56 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  DomainError,
+  Forbidden,
+  InvalidInput,
+  NoPermission,
+  NotAllowed,
+  NotFound,
+  NotInGroup,
+  Rejected,
+} from '../domain/errors.ts';
+import type { Logger } from '../log.ts';
+
+/** The SealTalk envelope: `{"code":200,"result":...}`, `result` omitted when there is none. */
+
+const headers = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'private' };
+
+export const jsonResponse = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { ...headers },
+  body: JSON.stringify(body),
+});
+
+export const success = (result: unknown): APIGatewayProxyStructuredResultV2 =>
+  jsonResponse(200, result === undefined || result === null ? { code: 200 } : { code: 200, result });
+
+/** HTTP status of each domain error class; `Rejected` answers HTTP 200 with its business code. */
+const statusOf = (error: DomainError): number => {
+  if (error instanceof InvalidInput) return 400;
+  if (error instanceof NoPermission) return 401;
+  if (error instanceof NotInGroup) return 402;
+  if (error instanceof Forbidden) return 403;
+  if (error instanceof NotFound) return 404;
+  if (error instanceof NotAllowed) return 405;
+  return 500;
+};
+
+/**
+ * Maps any error to a response. Domain errors expose their message; anything else is a bug: a
+ * generic 500 with the request id, the details only in the log.
+ */
+export const errorResponse = (error: unknown, requestId: string, log: Logger): APIGatewayProxyStructuredResultV2 => {
+  if (error instanceof Rejected) {
+    log.info('request rejected', { status: 200, code: error.businessCode, reason: error.message });
+    return jsonResponse(200, { code: error.businessCode, message: error.message });
+  }
+  if (error instanceof DomainError) {
+    const status = statusOf(error);
+    if (status < 500) {
+      log.info('request rejected', { status, code: error.code, reason: error.message });
+      return jsonResponse(status, { code: status, message: error.message });
+    }
+  }
+  log.error('request failed', { error });
+  return jsonResponse(500, { code: 500, message: 'internal error', requestId });
+};

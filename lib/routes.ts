@@ -1,0 +1,79 @@
+/**
+ * THE route table. The CDK stack, the local gateway and the tests all read it; nothing else lists
+ * routes. One entry per HTTP endpoint of the SealTalk group API (plus the two user-API listings
+ * only this service can answer).
+ *
+ * - `handler` is the file in `functions/` (without `.ts`) that serves the route once it is built.
+ * - `implemented: false` routes are served by the shared `not-implemented` function, which answers
+ *   501 `{"code":501,"message":"not implemented yet"}` until their issue lands.
+ * - `table` is the least privilege the handler needs on the single table.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type TableAccess = 'read' | 'write';
+
+export interface Route {
+  readonly method: HttpMethod;
+  /** API Gateway (HTTP API) path; `{name}` marks a path parameter. */
+  readonly path: string;
+  /** File name in `functions/` without the extension. */
+  readonly handler: string;
+  readonly table: TableAccess;
+  readonly implemented: boolean;
+}
+
+/** The function that answers every route whose handler is not built yet. */
+export const NOT_IMPLEMENTED_HANDLER = 'not-implemented';
+
+const route = (method: HttpMethod, path: string, handler: string, table: TableAccess, implemented = false): Route => ({
+  method,
+  path,
+  handler,
+  table,
+  implemented,
+});
+
+export const routes: readonly Route[] = [
+  route('POST', '/group/create', 'group-create', 'write', true),
+  route('POST', '/group/add', 'group-add', 'write'),
+  route('POST', '/group/join', 'group-join', 'write'),
+  route('POST', '/group/kick', 'group-kick', 'write'),
+  route('POST', '/group/quit', 'group-quit', 'write'),
+  route('POST', '/group/dismiss', 'group-dismiss', 'write'),
+  route('POST', '/group/transfer', 'group-transfer', 'write'),
+  route('POST', '/group/set_manager', 'group-set-manager', 'write'),
+  route('POST', '/group/remove_manager', 'group-remove-manager', 'write'),
+  route('POST', '/group/rename', 'group-rename', 'write', true),
+  route('POST', '/group/fav', 'group-fav-add', 'write'),
+  route('DELETE', '/group/fav', 'group-fav-remove', 'write'),
+  route('POST', '/group/set_bulletin', 'group-set-bulletin', 'write'),
+  route('GET', '/group/get_bulletin', 'group-get-bulletin', 'read'),
+  route('POST', '/group/set_portrait_uri', 'group-set-portrait-uri', 'write'),
+  route('POST', '/group/set_display_name', 'group-set-display-name', 'write'),
+  route('POST', '/group/set_certification', 'group-set-certification', 'write'),
+  route('POST', '/group/agree', 'group-agree', 'write'),
+  route('GET', '/group/notice_info', 'group-notice-info', 'read'),
+  route('POST', '/group/clear_notice', 'group-clear-notice', 'write'),
+  route('POST', '/group/mute_all', 'group-mute-all', 'write'),
+  route('POST', '/group/set_regular_clear', 'group-set-regular-clear', 'write'),
+  route('POST', '/group/get_regular_clear', 'group-get-regular-clear', 'read'),
+  route('POST', '/group/set_member_protection', 'group-set-member-protection', 'write'),
+  route('POST', '/group/set_member_info', 'group-set-member-info', 'write'),
+  route('POST', '/group/get_member_info', 'group-get-member-info', 'read'),
+  route('POST', '/group/copy_group', 'group-copy', 'write'),
+  route('POST', '/group/exited_list', 'group-exited-list', 'read'),
+  // Literal routes above win over `{id}` (API Gateway picks the most specific match).
+  route('GET', '/group/{id}', 'group-get', 'read', true),
+  route('GET', '/group/{id}/members', 'group-members', 'read', true),
+  route('GET', '/user/groups', 'user-groups', 'read', true),
+  route('GET', '/user/favgroups', 'user-favgroups', 'read'),
+];
+
+/** The function file that serves a route today. */
+export const functionOf = (r: Route): string => (r.implemented ? r.handler : NOT_IMPLEMENTED_HANDLER);
+
+/** Every distinct function file that serves HTTP routes today. */
+export const httpFunctions = (): string[] => [...new Set(routes.map(functionOf))];
+
+/** `GET /group/{id}` style key, as API Gateway names routes (`routeKey`). */
+export const routeKey = (r: Pick<Route, 'method' | 'path'>): string => `${r.method} ${r.path}`;

@@ -1,0 +1,179 @@
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InvalidInput, NotFound, Rejected, BusinessCodes } from '../domain/errors.ts';
+import type { Group } from '../domain/model.ts';
+import type { GroupRepository, NewGroup } from '../domain/ports.ts';
+import { logger } from '../log.ts';
+import { batchGet } from './batch.ts';
+import { CommitCancelled, MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
+import { groupToItem, memberToItem, noticeToItem, parseGroup } from './items.ts';
+import { keys } from './keys.ts';
+
+/**
+ * Groups: the group item, and creation with its members. Creation adds 1 to each member's group
+ * count under the per-user limit in the same transaction that writes the member, so the counts and
+ * limits are exact under any concurrency.
+ */
+
+/** One planned write with what it means, so a failed condition can be explained. */
+interface Step {
+  write: Write;
+  /** Set on group-count updates: whose limit the condition guards. */
+  countOf?: string;
+  /** How to undo it if a later chunk fails. */
+  undo: Write;
+}
+
+export const createGroupRepository = (client: DynamoDBDocumentClient, tableName: string, commit: Commit): GroupRepository => {
+  const addGroupCount = (userId: string, maxUserGroups: number): Step => ({
+    countOf: userId,
+    write: {
+      Update: {
+        TableName: tableName,
+        Key: keys.profile(userId),
+        UpdateExpression: 'SET userId = :u, kind = :k ADD groupCount :one',
+        ConditionExpression: 'attribute_not_exists(groupCount) OR groupCount < :max',
+        ExpressionAttributeValues: { ':u': userId, ':k': 'profile', ':one': 1, ':max': maxUserGroups },
+      },
+    },
+    undo: {
+      Update: {
+        TableName: tableName,
+        Key: keys.profile(userId),
+        UpdateExpression: 'ADD groupCount :minus',
+        ExpressionAttributeValues: { ':minus': -1 },
+      },
+    },
+  });
+
+  const put = (item: Record<string, unknown> & { pk: string; sk: string }): Step => ({
+    write: { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+    undo: { Delete: { TableName: tableName, Key: { pk: item.pk, sk: item.sk } } },
+  });
+
+  /** Explains a cancelled creation: a user at their group limit, or a bug. */
+  const creationError = (error: unknown, steps: Step[], ownerId: string, maxUserGroups: number): unknown => {
+    if (!(error instanceof CommitCancelled)) return error;
+    const failed = steps[error.firstFailed()];
+    if (failed?.countOf === undefined) return error;
+    return failed.countOf === ownerId
+      ? new Rejected(
+          BusinessCodes.userGroupLimit,
+          `Current user's group count is out of max user group count limit (${maxUserGroups}).`,
+        )
+      : new Rejected(
+          BusinessCodes.userGroupLimit,
+          `memberIds: user ${failed.countOf}'s group count is out of max user group count limit (${maxUserGroups}).`,
+        );
+  };
+
+  /** Undoes committed chunks, newest first, so no half-created group keeps members or counts. */
+  const compensate = async (committed: Step[][], groupId: string) => {
+    for (const chunk of [...committed].reverse()) {
+      try {
+        await commit({ writes: chunk.map((s) => s.undo) });
+      } catch (error) {
+        logger.error('group creation compensation failed; group stays invisible (status creating)', { groupId, error });
+        throw error;
+      }
+    }
+  };
+
+  return {
+    async get(groupId) {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId) }));
+      return out.Item ? parseGroup(out.Item) : null;
+    },
+
+    async getMany(groupIds) {
+      const items = await batchGet(client, tableName, groupIds.map(keys.group));
+      return new Map(items.map((item) => parseGroup(item)).map((g): [string, Group] => [g.id, g]));
+    },
+
+    async create({ group, members, notices, events }, { maxUserGroups }) {
+      const memberSteps = members.map((m) => [put(memberToItem(m)), addGroupCount(m.userId, maxUserGroups)]);
+      const noticeSteps = notices.map((n) => put(noticeToItem(n)));
+      const size = 1 + memberSteps.length * 2 + noticeSteps.length + events.length;
+
+      if (size <= MAX_TRANSACTION_ITEMS) {
+        const steps = [put(groupToItem(group)), ...memberSteps.flat(), ...noticeSteps];
+        try {
+          await commit({ writes: steps.map((s) => s.write), events }, group.createdAt);
+        } catch (error) {
+          throw creationError(error, steps, group.creatorId, maxUserGroups);
+        }
+        return;
+      }
+
+      // Larger than one transaction: ordered chunks. The group is written first as `creating`
+      // (invisible to every read), then the members, then one last transaction makes it active and
+      // carries the events. Each chunk has its own idempotency token; a failed chunk undoes the
+      // ones before it.
+      const [ownerSteps = [], ...restSteps] = memberSteps;
+      const chunks: Step[][] = [[put(groupToItem({ ...group, status: 'creating' })), ...ownerSteps]];
+      const perChunk = Math.floor(MAX_TRANSACTION_ITEMS / 2);
+      for (let i = 0; i < restSteps.length; i += perChunk) chunks.push(restSteps.slice(i, i + perChunk).flat());
+      const finalRoom = MAX_TRANSACTION_ITEMS - 1 - events.length;
+      for (let i = 0; i < noticeSteps.length; i += finalRoom) chunks.push(noticeSteps.slice(i, i + finalRoom));
+
+      const committed: Step[][] = [];
+      try {
+        for (const [index, chunk] of chunks.entries()) {
+          await commit({ writes: chunk.map((s) => s.write), token: `create-${group.id}-${index}` }, group.createdAt);
+          committed.push(chunk);
+        }
+        await commit(
+          {
+            writes: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.group(group.id),
+                  UpdateExpression: 'SET #status = :active',
+                  ConditionExpression: '#status = :creating',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':active': 'active', ':creating': 'creating' },
+                },
+              },
+            ],
+            events,
+            token: `create-${group.id}-final`,
+          },
+          group.createdAt,
+        );
+      } catch (error) {
+        const failedChunk = chunks[committed.length] ?? [];
+        await compensate(committed, group.id);
+        throw creationError(error, failedChunk, group.creatorId, maxUserGroups);
+      }
+    },
+
+    async rename({ groupId, ownerId, name, now, event }) {
+      try {
+        await commit(
+          {
+            writes: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.group(groupId),
+                  UpdateExpression: 'SET #name = :name, updatedAt = :now ADD version :one',
+                  ConditionExpression: 'attribute_exists(pk) AND #status = :active AND creatorId = :owner',
+                  ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
+                  ExpressionAttributeValues: { ':name': name, ':now': now, ':one': 1, ':active': 'active', ':owner': ownerId },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+            ],
+            events: [event],
+          },
+          now,
+        );
+      } catch (error) {
+        if (!(error instanceof CommitCancelled)) throw error;
+        const old = error.reasons[0]?.item;
+        if (!old || old.status !== 'active') throw new NotFound('Unknown group.');
+        throw new InvalidInput('Unknown group or not creator.');
+      }
+    },
+  };
+};

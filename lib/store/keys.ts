@@ -1,0 +1,49 @@
+/**
+ * Every key of the single table is built here and nowhere else. Each builder names the access
+ * pattern it serves.
+ */
+
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+const GROUP = 'GROUP#';
+const USER = 'USER#';
+const MEMBER = 'MEMBER#';
+
+export const keys = {
+  /** Get a group's metadata item: `GetItem GROUP#g / META`. */
+  group: (groupId: string): Key => ({ pk: `${GROUP}${groupId}`, sk: 'META' }),
+
+  /** Get one membership: `GetItem GROUP#g / MEMBER#u`. */
+  member: (groupId: string, userId: string): Key => ({ pk: `${GROUP}${groupId}`, sk: `${MEMBER}${userId}` }),
+  /** List a group's members, ascending user id: `Query pk = GROUP#g AND begins_with(sk, MEMBER#)`. */
+  membersOf: (groupId: string) => ({ pk: `${GROUP}${groupId}`, skPrefix: MEMBER }),
+  /** GSI1 keys of a membership, so a user's groups are one query. */
+  memberGsi1: (groupId: string, userId: string) => ({ gsi1pk: `${USER}${userId}`, gsi1sk: `${GROUP}${groupId}` }),
+  /** List a user's groups: `Query gsi1 gsi1pk = USER#u AND begins_with(gsi1sk, GROUP#)`. */
+  groupsOfUser: (userId: string) => ({ gsi1pk: `${USER}${userId}`, gsi1skPrefix: GROUP }),
+
+  /** A user's profile (nickname, portrait, ..., groupVerify, groupCount): `GetItem USER#u / PROFILE`. */
+  profile: (userId: string): Key => ({ pk: `${USER}${userId}`, sk: 'PROFILE' }),
+
+  /** One pending/decided notice, deterministic per (group, type, receiver, viewer) so writes upsert. */
+  notice: (groupId: string, type: number, receiverId: string, viewerId: string): Key => ({
+    pk: `${GROUP}${groupId}`,
+    sk: `NOTICE#${type}#${receiverId}#${viewerId}`,
+  }),
+  /** GSI1 keys of a notice: a viewer's inbox, newest first by `timestamp`. */
+  noticeGsi1: (viewerId: string, timestamp: number, groupId: string) => ({
+    gsi1pk: `INBOX#${viewerId}`,
+    gsi1sk: `${String(timestamp).padStart(15, '0')}#${groupId}`,
+  }),
+
+  /** One domain event in the outbox, written in the same transaction as the change it describes. */
+  outbox: (eventId: string): Key => ({ pk: `OUTBOX#${eventId}`, sk: 'EVENT' }),
+};
+
+/** The group id inside a `GROUP#g` key. */
+export const groupIdOf = (pk: string): string => pk.slice(GROUP.length);
+/** The user id inside a `MEMBER#u` sort key. */
+export const memberIdOf = (sk: string): string => sk.slice(MEMBER.length);

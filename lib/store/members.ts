@@ -1,0 +1,30 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MemberRepository } from '../domain/ports.ts';
+import { queryAll } from './batch.ts';
+import { keys } from './keys.ts';
+import { parseMember } from './items.ts';
+import { TABLE } from './table.ts';
+
+/** Memberships: listed per group (main table) and per user (GSI1). */
+export const createMemberRepository = (client: DynamoDBDocumentClient, tableName: string): MemberRepository => ({
+  async list(groupId) {
+    const { pk, skPrefix } = keys.membersOf(groupId);
+    const items = await queryAll(client, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    });
+    return items.map(parseMember);
+  },
+
+  async ofUser(userId) {
+    const { gsi1pk, gsi1skPrefix } = keys.groupsOfUser(userId);
+    const items = await queryAll(client, {
+      TableName: tableName,
+      IndexName: TABLE.gsi1.name,
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': gsi1pk, ':prefix': gsi1skPrefix },
+    });
+    return items.map(parseMember);
+  },
+});

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { Forbidden, InvalidInput, NoPermission, NotAllowed, NotFound, NotInGroup, Rejected } from '#lib/domain/errors.ts';
+import { createEndpointFactory } from '#lib/http/endpoint.ts';
+import { groupIdField, userIdListField } from '#lib/http/fields.ts';
+import { invoke } from '#tests/support/events.ts';
+
+const seen: string[] = [];
+const endpoint = createEndpointFactory(async (caller) => {
+  seen.push(caller.userId);
+});
+
+const echo = endpoint({
+  input: z.object({ groupId: groupIdField(), memberIds: userIdListField().optional() }),
+  run: async ({ input, caller }) => ({ input, caller: caller.userId }),
+});
+
+const failWith = (error: unknown) =>
+  endpoint({
+    input: z.object({}),
+    run: async () => {
+      throw error;
+    },
+  });
+
+const alice = { sub: 'alice' };
+
+describe('the shared HTTP stack', () => {
+  it('wraps results in the {code, result} envelope with private caching', async () => {
+    const reply = await invoke(echo, { body: { groupId: 'g1' }, claims: alice });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ code: 200, result: { input: { groupId: 'g1' }, caller: 'alice' } });
+    expect(reply.headers['content-type']).toMatch(/^application\/json/);
+    expect(reply.headers['cache-control']).toBe('private');
+  });
+
+  it('omits result when the operation returns nothing', async () => {
+    const nothing = endpoint({ input: z.object({}), run: async () => undefined });
+    const reply = await invoke(nothing, { body: {}, claims: alice });
+    expect(reply.body).toEqual({ code: 200 });
+  });
+
+  it('takes the caller from the JWT claims, never from the body', async () => {
+    const reply = await invoke(echo, { body: { groupId: 'g1', sub: 'mallory', userId: 'mallory' }, claims: alice });
+    expect((reply.body.result as { caller: string }).caller).toBe('alice');
+    expect(seen).toContain('alice');
+  });
+
+  it('answers 401 {"message":"Unauthorized"} without usable claims', async () => {
+    for (const claims of [null, {}, { sub: '' }, { sub: 'x'.repeat(65) }]) {
+      const reply = await invoke(echo, { body: { groupId: 'g1' }, claims });
+      expect(reply.status).toBe(401);
+      expect(reply.body).toEqual({ message: 'Unauthorized' });
+    }
+  });
+
+  it('answers malformed JSON and non-object bodies with 400', async () => {
+    for (const body of ['{"groupId":', '[1,2]', '"text"', 'null']) {
+      const reply = await invoke(echo, { body, claims: alice });
+      expect(reply.status).toBe(400);
+      expect(reply.body.code).toBe(400);
+      expect(reply.body.message).toMatch(/^body: /);
+    }
+  });
+
+  it('names the field in validation errors', async () => {
+    const cases: [unknown, string][] = [
+      [{}, 'groupId: required'],
+      [{ groupId: null }, 'groupId: required'],
+      [{ groupId: '' }, 'groupId: expected a non-empty group id'],
+      [{ groupId: 42 }, 'groupId: expected a non-empty group id'],
+      [{ groupId: 'g', memberIds: [] }, 'memberIds: expected at least one user id'],
+      [{ groupId: 'g', memberIds: 'bob' }, 'memberIds: expected an array of user ids'],
+      [{ groupId: 'g', memberIds: ['bob', null] }, 'memberIds[1]: required'],
+      [{ groupId: 'g', memberIds: ['bob', ''] }, 'memberIds[1]: expected a non-empty user id'],
+      [{ groupId: 'g', memberIds: ['x'.repeat(65)] }, 'memberIds[0]: expected a user id of at most 64 characters'],
+    ];
+    for (const [body, message] of cases) {
+      const reply = await invoke(echo, { body, claims: alice });
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.body).toEqual({ code: 400, message });
+    }
+  });
+
+  it('maps each domain error class to the status the reference uses', async () => {
+    const cases: [Error, number][] = [
+      [new InvalidInput('bad'), 400],
+      [new NoPermission('no'), 401],
+      [new NotInGroup('out'), 402],
+      [new Forbidden('no'), 403],
+      [new NotFound('gone'), 404],
+      [new NotAllowed('dup'), 405],
+    ];
+    for (const [error, status] of cases) {
+      const reply = await invoke(failWith(error), { body: {}, claims: alice });
+      expect(reply.status).toBe(status);
+      expect(reply.body).toEqual({ code: status, message: error.message });
+    }
+  });
+
+  it('answers business rejections inside HTTP 200 with their code', async () => {
+    const reply = await invoke(failWith(new Rejected(1000, 'too many groups')), { body: {}, claims: alice });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ code: 1000, message: 'too many groups' });
+  });
+
+  it('turns unexpected errors into a 500 with a request id and nothing internal', async () => {
+    const reply = await invoke(failWith(new Error('secret table name leaked')), { body: {}, claims: alice });
+    expect(reply.status).toBe(500);
+    expect(reply.body.code).toBe(500);
+    expect(reply.body.message).toBe('internal error');
+    expect(reply.body.requestId).toEqual(expect.any(String));
+    expect(JSON.stringify(reply.body)).not.toContain('secret');
+  });
+});

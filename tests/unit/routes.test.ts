@@ -1,0 +1,66 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
+
+const functionFiles = readdirSync(new URL('../../functions/', import.meta.url))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.replace(/\.ts$/, ''));
+
+describe('the route table', () => {
+  it('names every file in functions/ exactly once', () => {
+    for (const file of functionFiles) {
+      const uses = file === NOT_IMPLEMENTED_HANDLER ? 1 : routes.filter((r) => r.implemented && r.handler === file).length;
+      expect(uses, file).toBe(1);
+    }
+  });
+
+  it('has a function file for every implemented route and for the 501 fallback', () => {
+    for (const fn of httpFunctions()) expect(functionFiles).toContain(fn);
+  });
+
+  it('lists each method and path once', () => {
+    const keys = routes.map(routeKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(routes.map((r) => r.handler)).size).toBe(routes.length);
+  });
+
+  it('covers the SealTalk group API plus the two user listings', () => {
+    expect(routes).toHaveLength(32);
+    expect(routes.map(routeKey)).toEqual(
+      expect.arrayContaining(['POST /group/create', 'GET /group/{id}', 'GET /group/{id}/members', 'DELETE /group/fav', 'GET /user/groups', 'GET /user/favgroups']),
+    );
+  });
+
+  it('serves exactly these routes from the not-implemented function until their issues land', () => {
+    const pending = routes.filter((r) => functionOf(r) === NOT_IMPLEMENTED_HANDLER).map(routeKey);
+    expect(pending).toEqual([
+      'POST /group/add',
+      'POST /group/join',
+      'POST /group/kick',
+      'POST /group/quit',
+      'POST /group/dismiss',
+      'POST /group/transfer',
+      'POST /group/set_manager',
+      'POST /group/remove_manager',
+      'POST /group/fav',
+      'DELETE /group/fav',
+      'POST /group/set_bulletin',
+      'GET /group/get_bulletin',
+      'POST /group/set_portrait_uri',
+      'POST /group/set_display_name',
+      'POST /group/set_certification',
+      'POST /group/agree',
+      'GET /group/notice_info',
+      'POST /group/clear_notice',
+      'POST /group/mute_all',
+      'POST /group/set_regular_clear',
+      'POST /group/get_regular_clear',
+      'POST /group/set_member_protection',
+      'POST /group/set_member_info',
+      'POST /group/get_member_info',
+      'POST /group/copy_group',
+      'POST /group/exited_list',
+      'GET /user/favgroups',
+    ]);
+  });
+});
