@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import * as z from 'zod';
+import type * as z from 'zod';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,

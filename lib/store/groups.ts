@@ -1,7 +1,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, NotFound, Rejected, BusinessCodes } from '../domain/errors.ts';
 import type { Group } from '../domain/model.ts';
-import type { GroupRepository, NewGroup } from '../domain/ports.ts';
+import type { GroupRepository } from '../domain/ports.ts';
 import { logger } from '../log.ts';
 import { batchGet } from './batch.ts';
 import { CommitCancelled, MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
@@ -13,6 +13,18 @@ import { keys } from './keys.ts';
  * count under the per-user limit in the same transaction that writes the member, so the counts and
  * limits are exact under any concurrency.
  */
+
+/** Chunks of a large creation written at once (each a transaction of up to 100 items). */
+const PARALLEL_CHUNKS = 4;
+
+class ChunkFailed extends Error {
+  constructor(
+    readonly chunk: Step[],
+    readonly reason: unknown,
+  ) {
+    super('a chunk of a group creation failed');
+  }
+}
 
 /** One planned write with what it means, so a failed condition can be explained. */
 interface Step {
@@ -106,8 +118,8 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
 
       // Larger than one transaction: ordered chunks. The group is written first as `creating`
       // (invisible to every read), then the members, then one last transaction makes it active and
-      // carries the events. Each chunk has its own idempotency token; a failed chunk undoes the
-      // ones before it.
+      // carries the events. Each chunk has its own idempotency token; if one fails, every chunk
+      // written is undone.
       const [ownerSteps = [], ...restSteps] = memberSteps;
       const chunks: Step[][] = [[put(groupToItem({ ...group, status: 'creating' })), ...ownerSteps]];
       const perChunk = Math.floor(MAX_TRANSACTION_ITEMS / 2);
@@ -115,11 +127,23 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
       const finalRoom = MAX_TRANSACTION_ITEMS - 1 - events.length;
       for (let i = 0; i < noticeSteps.length; i += finalRoom) chunks.push(noticeSteps.slice(i, i + finalRoom));
 
+      // Chunk 0 (the invisible group and its owner) first; the other chunks are independent of
+      // each other and go in parallel waves; the final transaction last.
       const committed: Step[][] = [];
+      const [first = [], ...middle] = chunks;
+      const write = (chunk: Step[], index: number) =>
+        commit({ writes: chunk.map((s) => s.write), token: `create-${group.id}-${index}` }, group.createdAt);
       try {
-        for (const [index, chunk] of chunks.entries()) {
-          await commit({ writes: chunk.map((s) => s.write), token: `create-${group.id}-${index}` }, group.createdAt);
-          committed.push(chunk);
+        await write(first, 0);
+        committed.push(first);
+        for (let i = 0; i < middle.length; i += PARALLEL_CHUNKS) {
+          const wave = middle.slice(i, i + PARALLEL_CHUNKS);
+          const results = await Promise.allSettled(wave.map((chunk, j) => write(chunk, 1 + i + j)));
+          wave.forEach((chunk, j) => {
+            if (results[j]?.status === 'fulfilled') committed.push(chunk);
+          });
+          const failedAt = results.findIndex((r) => r.status === 'rejected');
+          if (failedAt >= 0) throw new ChunkFailed(wave[failedAt] as Step[], (results[failedAt] as PromiseRejectedResult).reason);
         }
         await commit(
           {
@@ -141,9 +165,9 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
           group.createdAt,
         );
       } catch (error) {
-        const failedChunk = chunks[committed.length] ?? [];
         await compensate(committed, group.id);
-        throw creationError(error, failedChunk, group.creatorId, maxUserGroups);
+        if (error instanceof ChunkFailed) throw creationError(error.reason, error.chunk, group.creatorId, maxUserGroups);
+        throw creationError(error, committed.length === 0 ? first : [], group.creatorId, maxUserGroups);
       }
     },
 

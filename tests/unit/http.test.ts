@@ -47,7 +47,8 @@ describe('the shared HTTP stack', () => {
   });
 
   it('answers 401 {"message":"Unauthorized"} without usable claims', async () => {
-    for (const claims of [null, {}, { sub: '' }, { sub: 'x'.repeat(65) }]) {
+    const cases: (Record<string, string> | null)[] = [null, {}, { sub: '' }, { sub: 'x'.repeat(65) }];
+    for (const claims of cases) {
       const reply = await invoke(echo, { body: { groupId: 'g1' }, claims });
       expect(reply.status).toBe(401);
       expect(reply.body).toEqual({ message: 'Unauthorized' });
