@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { keys } from '#lib/store/keys.ts';
 
 /**
@@ -42,56 +42,42 @@ export const patch = async (key: { pk: string; sk: string }, fields: Record<stri
   );
 };
 
+/** Every item of the test table matching a filter (tests only: a scan is fine on a test table). */
+const scanAll = async (filter: Pick<ScanCommandInput, 'FilterExpression' | 'ExpressionAttributeValues'>) => {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ TableName: tableName(), ...filter, ExclusiveStartKey: startKey, ConsistentRead: true }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+};
+
 export interface OutboxEvent {
   detailType: string;
   detail: Record<string, unknown>;
   source: string;
 }
 
-/** The outbox events that mention `groupId`, oldest first. */
+/** The outbox events that mention `groupId`, in the order they were written. */
 export const eventsFor = async (groupId: string): Promise<OutboxEvent[]> => {
-  const found: (OutboxEvent & { createdAt: number; seq: number })[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: tableName(),
-        FilterExpression: 'kind = :event AND contains(detail, :g)',
-        ExpressionAttributeValues: { ':event': 'event', ':g': `"groupId":"${groupId}"` },
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      found.push({
-        detailType: item.detailType as string,
-        source: item.source as string,
-        detail: JSON.parse(item.detail as string) as Record<string, unknown>,
-        createdAt: item.createdAt as number,
-        seq: item.seq as number,
-      });
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return found.sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq).map(({ createdAt: _c, seq: _s, ...e }) => e);
+  const items = await scanAll({
+    FilterExpression: 'kind = :event AND contains(detail, :g)',
+    ExpressionAttributeValues: { ':event': 'event', ':g': `"groupId":"${groupId}"` },
+  });
+  return items
+    .sort((a, b) => (a.createdAt as number) - (b.createdAt as number) || (a.seq as number) - (b.seq as number))
+    .map((item) => ({
+      detailType: item.detailType as string,
+      source: item.source as string,
+      detail: JSON.parse(item.detail as string) as Record<string, unknown>,
+    }));
 };
 
 /** Items of a group's partition whose sort key starts with `prefix` (e.g. `MEMBER#`). */
-export const partitionItems = async (groupId: string, prefix: string) => {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: tableName(),
-        FilterExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': keys.group(groupId).pk, ':p': prefix },
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-};
+export const partitionItems = (groupId: string, prefix: string) =>
+  scanAll({
+    FilterExpression: 'pk = :pk AND begins_with(sk, :p)',
+    ExpressionAttributeValues: { ':pk': keys.group(groupId).pk, ':p': prefix },
+  });
