@@ -21,7 +21,10 @@ export interface Caller {
 }
 
 /** API Gateway passes claims as strings (numbers and booleans too); accept both forms. */
-const optionalText = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string().max(1024).optional());
+/** Profile claims are best effort: a malformed one is ignored; only `sub` decides who is calling. */
+const optionalText = z
+  .preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string().max(1024).optional())
+  .catch(undefined);
 
 const claimsSchema = z.object({
   sub: z.string().min(1).max(64),
@@ -32,7 +35,7 @@ const claimsSchema = z.object({
   st_account: optionalText,
   group_verify: z
     .preprocess((v) => (v === undefined || v === null || v === '' ? undefined : Number(v)), z.union([z.literal(0), z.literal(1)]).optional())
-    .optional(),
+    .catch(undefined),
 });
 
 export class Unauthenticated extends Error {
@@ -42,8 +45,17 @@ export class Unauthenticated extends Error {
   }
 }
 
+/** Cognito user pools can only issue non-standard claims as `custom:<name>`; accept both spellings. */
+const CUSTOM_CLAIMS = ['st_account', 'group_verify'] as const;
+
+const withCustomClaims = (claims: Record<string, unknown>): Record<string, unknown> => {
+  const out = { ...claims };
+  for (const name of CUSTOM_CLAIMS) out[name] ??= claims[`custom:${name}`];
+  return out;
+};
+
 export const callerFromEvent = (event: APIGatewayProxyEventV2WithJWTAuthorizer): Caller => {
-  const parsed = claimsSchema.safeParse(event.requestContext?.authorizer?.jwt?.claims ?? {});
+  const parsed = claimsSchema.safeParse(withCustomClaims(event.requestContext?.authorizer?.jwt?.claims ?? {}));
   if (!parsed.success) throw new Unauthenticated();
   const c = parsed.data;
   const profile: ProfileClaims = {};

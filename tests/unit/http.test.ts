@@ -46,6 +46,27 @@ describe('the shared HTTP stack', () => {
     expect(seen).toContain('alice');
   });
 
+  it('reads profile claims, including the custom:-prefixed spellings Cognito issues', async () => {
+    const whoAmI = endpoint({ input: z.object({}), run: async ({ caller }) => caller });
+    const plain = await invoke(whoAmI, {
+      body: {},
+      claims: { sub: 'u1', name: 'Una', picture: 'https://p', phone_number: '+1', gender: 'female', st_account: 'una', group_verify: '0' },
+    });
+    expect(plain.body.result).toEqual({
+      userId: 'u1',
+      profile: { nickname: 'Una', portraitUri: 'https://p', phone: '+1', gender: 'female', stAccount: 'una', groupVerify: 0 },
+    });
+    const cognito = await invoke(whoAmI, { body: {}, claims: { sub: 'u2', 'custom:st_account': 'dos', 'custom:group_verify': '1' } });
+    expect(cognito.body.result).toEqual({ userId: 'u2', profile: { stAccount: 'dos', groupVerify: 1 } });
+  });
+
+  it('ignores malformed profile claims instead of refusing the caller', async () => {
+    const whoAmI = endpoint({ input: z.object({}), run: async ({ caller }) => caller });
+    const reply = await invoke(whoAmI, { body: {}, claims: { sub: 'u3', name: 'Tri', group_verify: '5', picture: 'x'.repeat(2000) } });
+    expect(reply.status).toBe(200);
+    expect(reply.body.result).toEqual({ userId: 'u3', profile: { nickname: 'Tri' } });
+  });
+
   it('answers 401 {"message":"Unauthorized"} without usable claims', async () => {
     const cases: (Record<string, string> | null)[] = [null, {}, { sub: '' }, { sub: 'x'.repeat(65) }];
     for (const claims of cases) {

@@ -1,0 +1,52 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFunctions, functionEntryPoints } from '#infra/build.ts';
+import type { BuildResult } from '#infra/build.ts';
+import { httpFunctions, NOT_IMPLEMENTED_HANDLER } from '#lib/routes.ts';
+
+const outdir = mkdtempSync(join(tmpdir(), 'infra-build-test-'));
+let result: BuildResult;
+beforeAll(async () => {
+  result = await buildFunctions({ outdir });
+}, 60_000);
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const builtin = (path: string): boolean => path.startsWith('node:') || builtinModules.includes(path);
+
+describe('the bundler', () => {
+  it('bundles every functions/*.ts, including each function the routes need, into its own index.mjs', () => {
+    expect(result.functions.map((f) => f.name)).toEqual(functionEntryPoints());
+    expect(functionEntryPoints()).toEqual(expect.arrayContaining(httpFunctions()));
+    for (const f of result.functions) {
+      expect(f.file).toBe(join(outdir, f.name, 'index.mjs'));
+      expect(f.bytes).toBeGreaterThan(0);
+      expect(existsSync(`${f.file}.map`), `${f.name} source map`).toBe(true);
+    }
+    expect(JSON.parse(readFileSync(join(outdir, 'meta.json'), 'utf8'))).toEqual(result.metafile);
+  });
+
+  it('emits ESM with a require shim and a source map link', () => {
+    for (const f of result.functions) {
+      const code = readFileSync(f.file, 'utf8');
+      expect(code.startsWith("import { createRequire as __cjsRequire } from 'node:module';"), f.name).toBe(true);
+      expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map'), f.name).toBe(true);
+    }
+  });
+
+  it('externalizes nothing but Node built-ins (the AWS SDK is bundled)', () => {
+    for (const [file, output] of Object.entries(result.metafile.outputs)) {
+      const external = output.imports.filter((i) => i.external).map((i) => i.path);
+      expect(external.filter((path) => !builtin(path)), file).toEqual([]);
+    }
+  });
+
+  it('produces a bundle Lambda can call', async () => {
+    const bundle = join(outdir, NOT_IMPLEMENTED_HANDLER, 'index.mjs');
+    const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: () => Promise<{ statusCode: number }> };
+    expect((await handler()).statusCode).toBe(501);
+  });
+});
