@@ -1,29 +1,30 @@
-import { handler as createHandler } from '#functions/group-create.ts';
-import { handler as getHandler } from '#functions/group-get.ts';
-import { handler as membersHandler } from '#functions/group-members.ts';
-import { handler as renameHandler } from '#functions/group-rename.ts';
-import { handler as userGroupsHandler } from '#functions/user-groups.ts';
-import { invoke, type Reply } from './events.ts';
+import { callRoute } from '#tests/helpers/lambda.ts';
 
 /**
- * The implemented endpoints as functions of (caller, input), calling the real handlers with the
- * event API Gateway would send. `as` is a user id, or claims with `sub`.
+ * The implemented endpoints as functions of (caller, input). Each call goes through the route
+ * table and the exact event the gateway and API Gateway build (`callRoute`), then the real handler.
+ * `as` is a user id, or claims with `sub`.
  */
 
 export type As = string | ({ sub: string } & Record<string, string>);
-const claimsOf = (as: As) => (typeof as === 'string' ? { sub: as } : as);
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | number | boolean>;
+  body: { code?: number; result?: unknown; message?: string } & Record<string, unknown>;
+}
+
+const call = (method: 'GET' | 'POST', path: string, as: As, body?: unknown): Promise<Reply> => {
+  const { sub, ...claims } = typeof as === 'string' ? { sub: as } : as;
+  return callRoute<Reply['body']>(method, path, { as: sub, claims, ...(body === undefined ? {} : { body }) });
+};
 
 export const api = {
-  create: (as: As, body: unknown): Promise<Reply> =>
-    invoke(createHandler, { routeKey: 'POST /group/create', body, claims: claimsOf(as) }),
-  get: (as: As, id: string): Promise<Reply> =>
-    invoke(getHandler, { method: 'GET', routeKey: 'GET /group/{id}', pathParameters: { id }, claims: claimsOf(as) }),
-  members: (as: As, id: string): Promise<Reply> =>
-    invoke(membersHandler, { method: 'GET', routeKey: 'GET /group/{id}/members', pathParameters: { id }, claims: claimsOf(as) }),
-  rename: (as: As, body: unknown): Promise<Reply> =>
-    invoke(renameHandler, { routeKey: 'POST /group/rename', body, claims: claimsOf(as) }),
-  userGroups: (as: As): Promise<Reply> =>
-    invoke(userGroupsHandler, { method: 'GET', routeKey: 'GET /user/groups', claims: claimsOf(as) }),
+  create: (as: As, body: unknown) => call('POST', '/group/create', as, body),
+  get: (as: As, id: string) => call('GET', `/group/${encodeURIComponent(id)}`, as),
+  members: (as: As, id: string) => call('GET', `/group/${encodeURIComponent(id)}/members`, as),
+  rename: (as: As, body: unknown) => call('POST', '/group/rename', as, body),
+  userGroups: (as: As) => call('GET', '/user/groups', as),
 };
 
 /** Creates a group and returns its id, failing loudly if creation did not succeed. */

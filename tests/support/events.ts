@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '#infra/local/gateway.ts';
 import type { HttpEvent, HttpHandler } from '#lib/http/endpoint.ts';
 
 /**
- * Builds the API Gateway (HTTP API, payload 2.0) event a Lambda receives behind the JWT
- * authorizer, and invokes handlers directly: integration tests run the real handlers on DynamoDB
- * Local without HTTP in between.
+ * Unit-test invocation of handlers that are not in the route table (built ad hoc from the HTTP
+ * stack): a payload-2.0 event with arbitrary claims, or none at all. Route-table handlers are
+ * called through `#tests/helpers/lambda.ts` `callRoute`, which builds the gateway's exact event.
  */
 
 export interface Call {
@@ -48,21 +48,6 @@ export const httpEvent = (call: Call): HttpEvent => {
   } as HttpEvent;
 };
 
-export const lambdaContext = (): Context => ({
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'test',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:test',
-  memoryLimitInMB: '512',
-  awsRequestId: randomUUID(),
-  logGroupName: 'test',
-  logStreamName: 'test',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
-
 export interface Reply {
   status: number;
   headers: Record<string, string | number | boolean>;
@@ -70,7 +55,7 @@ export interface Reply {
 }
 
 export const invoke = async (handler: HttpHandler, call: Call): Promise<Reply> => {
-  const out = await handler(httpEvent(call), lambdaContext());
+  const out = await handler(httpEvent(call), lambdaContext('test'));
   return {
     status: out.statusCode ?? 200,
     headers: (out.headers ?? {}) as Reply['headers'],
