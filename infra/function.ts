@@ -4,6 +4,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TableAccess } from '#lib/routes.ts';
 import { FUNCTIONS_DIST } from './build.ts';
@@ -30,6 +31,10 @@ export interface GroupFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** Of the log group. @default RemovalPolicy.DESTROY */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** For asynchronously invoked functions: where events go once Lambda's retries are spent. */
+  readonly deadLetterQueue?: sqs.IQueue;
+  /** Lambda's retries of a failed asynchronous invocation (0–2). */
+  readonly retryAttempts?: number;
 }
 
 const codeFor = (scope: Construct, name: string, distDir: string): lambda.Code => {
@@ -70,6 +75,8 @@ export class GroupFunction extends lambda.Function {
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       description: `sealtalk-group ${props.name}`,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
     });
   }
 

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -6,9 +6,11 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { functionOf, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import { consumers, functionOf, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
 import type { Route, TableAccess } from '#lib/routes.ts';
 import { TABLE, tableDefinition } from '#lib/store/table.ts';
 import { GroupFunction } from './function.ts';
@@ -186,6 +188,32 @@ export class GroupServiceStack extends Stack {
           integration,
         });
       }
+    }
+
+    // Event consumers: a rule on the bus per consumer. Delivery is retried by EventBridge, a failed
+    // invocation by Lambda; what still fails lands in the consumer's dead-letter queue.
+    for (const consumer of consumers) {
+      const id = pascal(consumer.handler);
+      const deadLetters = new sqs.Queue(this, `${id}DeadLetters`, {
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+        removalPolicy,
+      });
+      const fn = new GroupFunction(this, id, {
+        name: consumer.handler,
+        distDir: props.functionsDir,
+        logRemovalPolicy: removalPolicy,
+        deadLetterQueue: deadLetters,
+        retryAttempts: 2,
+      }).bindTable(this.table, consumer.table);
+      functions.set(consumer.handler, fn);
+      new events.Rule(this, `${id}Rule`, {
+        eventBus: this.bus,
+        eventPattern: { source: [consumer.source], detailType: [consumer.detailType] },
+        targets: [
+          new targets.LambdaFunction(fn, { deadLetterQueue: deadLetters, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
+        ],
+      });
     }
     this.functions = functions;
 

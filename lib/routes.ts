@@ -9,6 +9,8 @@
  * - `table` is the least privilege the handler needs on the single table.
  */
 
+import { USER_EVENT_SOURCE } from './events/index.ts';
+
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 export type TableAccess = 'read' | 'write';
 
@@ -69,11 +71,31 @@ export const routes: readonly Route[] = [
   route('GET', '/user/favgroups', 'user-favgroups', 'read'),
 ];
 
+/**
+ * Functions that consume events from the bus: an EventBridge rule (source + detail-type) delivers
+ * to each, with retries and a dead-letter queue. Their handlers throw on failure.
+ */
+export interface EventConsumer {
+  /** File name in `functions/` without the extension. */
+  readonly handler: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly table: TableAccess;
+}
+
+export const consumers: readonly EventConsumer[] = [
+  // Profile changes from the upstream user service, projected like token claims.
+  { handler: 'user-profile-updated', source: USER_EVENT_SOURCE, detailType: 'UserProfileUpdated', table: 'write' },
+];
+
 /** The function file that serves a route today. */
 export const functionOf = (r: Route): string => (r.implemented ? r.handler : NOT_IMPLEMENTED_HANDLER);
 
 /** Every distinct function file that serves HTTP routes today. */
 export const httpFunctions = (): string[] => [...new Set(routes.map(functionOf))];
+
+/** Every function of the service: the HTTP ones and the event consumers. */
+export const allFunctions = (): string[] => [...httpFunctions(), ...consumers.map((c) => c.handler)];
 
 /** `GET /group/{id}` style key, as API Gateway names routes (`routeKey`). */
 export const routeKey = (r: Pick<Route, 'method' | 'path'>): string => `${r.method} ${r.path}`;

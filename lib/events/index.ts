@@ -49,3 +49,25 @@ export const eventTypes = Object.keys(eventSchemas) as EventType[];
 /** Builds an event, validating its detail against its schema (a bad event is a bug, caught here). */
 export const domainEvent = <T extends EventType>(type: T, detail: EventDetail<T>): DomainEvent =>
   ({ type, detail: eventSchemas[type].parse(detail) }) as DomainEvent;
+
+/**
+ * Events this service consumes from others. `UserProfileUpdated` comes from the upstream user
+ * service (source `sealtalk.user`): the fields it carries replace the user's profile fields.
+ */
+export const USER_EVENT_SOURCE = 'sealtalk.user';
+
+const profileText = z.string().max(1024).optional();
+
+export const consumedEventSchemas = {
+  UserProfileUpdated: z.object({
+    userId: z.string().min(1).max(64),
+    nickname: profileText,
+    portraitUri: profileText,
+    phone: profileText,
+    gender: profileText,
+    stAccount: profileText,
+    groupVerify: z.union([z.literal(0), z.literal(1)]).optional(),
+  }),
+} as const;
+
+export type UserProfileUpdated = z.infer<typeof consumedEventSchemas.UserProfileUpdated>;

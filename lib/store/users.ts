@@ -18,7 +18,26 @@ const RECENT_LIMIT = 10_000;
 export interface UserStore extends UserRepository {
   /** Writes the claims the token carries, unless this exact set was already written. */
   projectClaims(userId: string, claims: ProfileClaims): Promise<void>;
+  /**
+   * Applies a `UserProfileUpdated` event from the user service, unless a newer one was already
+   * applied (events may arrive out of order). Returns whether it was applied.
+   */
+  applyProfileEvent(userId: string, fields: ProfileClaims, eventTime: number): Promise<boolean>;
 }
+
+/** `SET #f0 = :v0, ...` for the defined fields, with their names and values. */
+const setFields = (fields: ProfileClaims) => {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:v${i}`] = value;
+      return `#f${i} = :v${i}`;
+    });
+  return { sets, names, values };
+};
 
 export const createUserRepository = (client: DynamoDBDocumentClient, tableName: string): UserStore => {
   /** Claims hashes this container already wrote: most requests then cost no write at all. */
@@ -32,18 +51,10 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
     },
 
     async projectClaims(userId, claims) {
-      const fields = Object.entries(claims).filter(([, v]) => v !== undefined);
-      if (fields.length === 0) return;
-      const hash = createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
+      const { sets, names, values } = setFields(claims);
+      if (sets.length === 0) return;
+      const hash = createHash('sha256').update(JSON.stringify([names, values])).digest('base64url');
       if (recent.get(userId) === hash) return;
-
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = { ':hash': hash, ':u': userId, ':k': 'profile', ':now': Date.now() };
-      const sets = fields.map(([field, value], i) => {
-        names[`#f${i}`] = field;
-        values[`:v${i}`] = value;
-        return `#f${i} = :v${i}`;
-      });
       try {
         await client.send(
           new UpdateCommand({
@@ -52,7 +63,7 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
             UpdateExpression: `SET ${[...sets, 'claimsHash = :hash', 'userId = :u', 'kind = :k', 'updatedAt = :now'].join(', ')}`,
             ConditionExpression: 'attribute_not_exists(claimsHash) OR claimsHash <> :hash',
             ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
+            ExpressionAttributeValues: { ...values, ':hash': hash, ':u': userId, ':k': 'profile', ':now': Date.now() },
           }),
         );
       } catch (error) {
@@ -60,6 +71,27 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
       }
       if (recent.size >= RECENT_LIMIT) recent.clear();
       recent.set(userId, hash);
+    },
+
+    async applyProfileEvent(userId, fields, eventTime) {
+      const { sets, names, values } = setFields(fields);
+      if (sets.length === 0) return false;
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: keys.profile(userId),
+            UpdateExpression: `SET ${[...sets, 'profileEventAt = :at', 'userId = :u', 'kind = :k', 'updatedAt = :now'].join(', ')}`,
+            ConditionExpression: 'attribute_not_exists(profileEventAt) OR profileEventAt <= :at',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ...values, ':at': eventTime, ':u': userId, ':k': 'profile', ':now': Date.now() },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
     },
   };
 };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import { allFunctions, consumers, functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
 import { TABLE, tableDefinition } from '#lib/store/table.ts';
 import { PLACEHOLDER_CODE } from '#infra/function.ts';
 import { GroupServiceStack, THROTTLE } from '#infra/stack.ts';
@@ -53,11 +53,11 @@ const byKey = (s: Synthesized): Map<string, CfnResource> =>
   new Map(resourcesOfType(s.json, 'AWS::ApiGatewayV2::Route').map(([, r]) => [r.Properties?.RouteKey as string, r]));
 
 describe('the group service stack', () => {
-  it('creates exactly one function per distinct route handler, and no other function', () => {
+  it('creates exactly one function per distinct route handler and event consumer, and no other function', () => {
     const functions = resourcesOfType(dev.json, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(httpFunctions().length);
+    expect(functions).toHaveLength(allFunctions().length);
     expect(functions.every(([, f]) => f.Properties?.Handler === 'index.handler')).toBe(true);
-    expect(new Set(httpFunctions().map((name) => functionLogicalId(dev, name)))).toEqual(new Set(functions.map(([id]) => id)));
+    expect(new Set(allFunctions().map((name) => functionLogicalId(dev, name)))).toEqual(new Set(functions.map(([id]) => id)));
   });
 
   it('routes every entry of the route table, and nothing else, with the JWT authorizer', () => {
@@ -137,7 +137,7 @@ describe('the group service stack', () => {
     }
     // One log group per function plus the API access log, all expiring, and no log-retention
     // custom resource.
-    dev.template.resourceCountIs('AWS::Logs::LogGroup', httpFunctions().length + 1);
+    dev.template.resourceCountIs('AWS::Logs::LogGroup', allFunctions().length + 1);
     dev.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -216,10 +216,39 @@ describe('the group service stack', () => {
 const codeOfEveryFunction = (json: CfnTemplate): Record<string, unknown>[] =>
   resourcesOfType(json, 'AWS::Lambda::Function').map(([, f]) => f.Properties?.Code as Record<string, unknown>);
 
+describe('event consumers', () => {
+  it('routes each consumed event from the bus to its function, with retries and a dead-letter queue', () => {
+    const rules = resourcesOfType(dev.json, 'AWS::Events::Rule');
+    const busId = dev.stack.getLogicalId(dev.stack.bus.node.defaultChild as never);
+    for (const consumer of consumers) {
+      const fnId = functionLogicalId(dev, consumer.handler);
+      const rule = rules.find(([, r]) =>
+        (r.Properties?.Targets as { Arn: unknown }[]).some((t) => JSON.stringify(t.Arn).includes(fnId)),
+      );
+      expect(rule, consumer.handler).toBeDefined();
+      const props = rule![1].Properties!;
+      expect(props.EventBusName).toEqual({ Ref: busId });
+      expect(props.EventPattern).toEqual({ source: [consumer.source], 'detail-type': [consumer.detailType] });
+      const [target] = props.Targets as { DeadLetterConfig?: { Arn: unknown }; RetryPolicy?: Record<string, number> }[];
+      expect(target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 });
+      expect(target?.DeadLetterConfig?.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/DeadLetters/), 'Arn'] });
+      const fn = dev.json.Resources[fnId]!.Properties!;
+      expect(fn.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetters/), 'Arn'] } });
+    }
+  });
+
+  it('gives each consumer the table access the route table declares', () => {
+    for (const consumer of consumers) {
+      const actions = actionsOf(dev, consumer.handler);
+      expect(actions).toEqual(expect.arrayContaining(consumer.table === 'write' ? ['dynamodb:UpdateItem'] : ['dynamodb:GetItem']));
+    }
+  });
+});
+
 describe('function packaging', () => {
   it('needs no dist/ in template-test mode: every function gets the placeholder code', () => {
     const codes = codeOfEveryFunction(dev.json);
-    expect(codes).toHaveLength(httpFunctions().length);
+    expect(codes).toHaveLength(allFunctions().length);
     for (const code of codes) expect(code).toEqual({ ZipFile: PLACEHOLDER_CODE });
   });
 
@@ -234,7 +263,7 @@ describe('function packaging', () => {
 
   it('packages each function from its own bundle directory when bundling', () => {
     const dist = join(scratch, 'dist');
-    for (const name of httpFunctions()) {
+    for (const name of allFunctions()) {
       mkdirSync(join(dist, name), { recursive: true });
       writeFileSync(join(dist, name, 'index.mjs'), `export const handler = async () => ${JSON.stringify(name)};\n`);
     }
@@ -242,6 +271,6 @@ describe('function packaging', () => {
     const stack = new GroupServiceStack(app, 'Bundled', { functionsDir: dist });
     const codes = codeOfEveryFunction(Template.fromStack(stack).toJSON() as CfnTemplate);
     expect(codes.every((code) => typeof code.S3Key === 'string' && code.ZipFile === undefined)).toBe(true);
-    expect(new Set(codes.map((code) => code.S3Key)).size).toBe(httpFunctions().length);
+    expect(new Set(codes.map((code) => code.S3Key)).size).toBe(allFunctions().length);
   });
 });

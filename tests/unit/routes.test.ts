@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import { consumers, functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
 
 const functionFiles = readdirSync(new URL('../../functions/', import.meta.url))
   .filter((f) => f.endsWith('.ts'))
@@ -9,9 +9,16 @@ const functionFiles = readdirSync(new URL('../../functions/', import.meta.url))
 describe('the route table', () => {
   it('names every file in functions/ exactly once', () => {
     for (const file of functionFiles) {
-      const uses = file === NOT_IMPLEMENTED_HANDLER ? 1 : routes.filter((r) => r.implemented && r.handler === file).length;
+      const uses =
+        (file === NOT_IMPLEMENTED_HANDLER ? 1 : 0) +
+        routes.filter((r) => r.implemented && r.handler === file).length +
+        consumers.filter((c) => c.handler === file).length;
       expect(uses, file).toBe(1);
     }
+  });
+
+  it('has a function file for every event consumer', () => {
+    for (const c of consumers) expect(functionFiles).toContain(c.handler);
   });
 
   it('has a function file for every implemented route and for the 501 fallback', () => {
