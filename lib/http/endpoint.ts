@@ -60,7 +60,8 @@ const rawInput = (event: HttpEvent): Record<string, unknown> => {
   if (typeof fromBody !== 'object' || fromBody === null || Array.isArray(fromBody)) {
     throw new BadRequest('body: expected a JSON object');
   }
-  return { ...(event.queryStringParameters ?? {}), ...(fromBody as Record<string, unknown>), ...(event.pathParameters ?? {}) };
+  const fromQuery = method === 'GET' ? (event.queryStringParameters ?? {}) : {};
+  return { ...fromQuery, ...(fromBody as Record<string, unknown>), ...(event.pathParameters ?? {}) };
 };
 
 export const createEndpointFactory =

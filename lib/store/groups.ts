@@ -92,7 +92,7 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
 
   return {
     async get(groupId) {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId) }));
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId), ConsistentRead: true }));
       return out.Item ? parseGroup(out.Item) : null;
     },
 

@@ -5,7 +5,10 @@ import { keys } from './keys.ts';
 import { parseMember } from './items.ts';
 import { TABLE } from './table.ts';
 
-/** Memberships: listed per group (main table) and per user (GSI1). */
+/**
+ * Memberships: listed per group (main table, strongly consistent) and per user (GSI1, eventually
+ * consistent: a membership may show up in the user's list a moment after it was written).
+ */
 export const createMemberRepository = (client: DynamoDBDocumentClient, tableName: string): MemberRepository => ({
   async list(groupId) {
     const { pk, skPrefix } = keys.membersOf(groupId);
@@ -13,6 +16,8 @@ export const createMemberRepository = (client: DynamoDBDocumentClient, tableName
       TableName: tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+      // A client lists members right after creating or changing a group: read what was written.
+      ConsistentRead: true,
     });
     return items.map(parseMember);
   },

@@ -34,6 +34,13 @@ describe('the shared HTTP stack', () => {
     expect(reply.headers['cache-control']).toBe('private');
   });
 
+  it('reads POST input from the body only, and GET input from the query string', async () => {
+    const post = await invoke(echo, { body: {}, query: { groupId: 'from-query' }, claims: alice });
+    expect(post.body).toEqual({ code: 400, message: 'groupId: required' });
+    const get = await invoke(echo, { method: 'GET', query: { groupId: 'from-query' }, claims: alice });
+    expect((get.body.result as { input: unknown }).input).toEqual({ groupId: 'from-query' });
+  });
+
   it('omits result when the operation returns nothing', async () => {
     const nothing = endpoint({ input: z.object({}), run: async () => undefined });
     const reply = await invoke(nothing, { body: {}, claims: alice });
