@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { api, createGroup } from '#tests/support/api.ts';
+import { uid } from '#tests/support/db.ts';
+
+/**
+ * No input, however malformed, produces a 500: arbitrary JSON bodies and path ids against the real
+ * handlers on DynamoDB Local. Every answer is a 200 or a 4xx with the `{code, message}` envelope.
+ */
+
+const wellFormed = (reply: { status: number; body: { code?: number; message?: string } }) => {
+  expect(reply.status).toBeLessThan(500);
+  if (reply.status !== 200) expect(reply.body).toEqual({ code: reply.status, message: expect.any(String) });
+};
+
+const values = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.constant(null),
+  fc.boolean(),
+  fc.array(fc.oneof(fc.string(), fc.constant(null), fc.integer())),
+  fc.object(),
+);
+
+describe('malformed input never produces a 500', () => {
+  it('POST /group/create', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.record({ name: values, memberIds: values, portraitUri: values }, { requiredKeys: [] }), async (body) => {
+        wellFormed(await api.create(uid('fuzz'), body));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('POST /group/rename', async () => {
+    const owner = uid('owner');
+    const id = await createGroup(owner, [uid('bob')]);
+    await fc.assert(
+      fc.asyncProperty(fc.record({ groupId: fc.oneof(values, fc.constant(id)), name: values }, { requiredKeys: [] }), async (body) => {
+        wellFormed(await api.rename(owner, body));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('GET /group/{id} and /group/{id}/members', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 200, unit: 'grapheme' }), async (id) => {
+        wellFormed(await api.get(uid('fuzz'), id));
+        wellFormed(await api.members(uid('fuzz'), id));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('any JSON value as the whole body', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (body) => {
+        wellFormed(await api.create(uid('fuzz'), JSON.stringify(body)));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
