@@ -25,23 +25,46 @@ export interface UserStore extends UserRepository {
   applyProfileEvent(userId: string, fields: ProfileClaims, eventTime: number): Promise<boolean>;
 }
 
-/** `SET #f0 = :v0, ...` for the defined fields, with their names and values. */
-const setFields = (fields: ProfileClaims) => {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const sets = Object.entries(fields)
-    .filter(([, v]) => v !== undefined)
-    .map(([field, value], i) => {
-      names[`#f${i}`] = field;
-      values[`:v${i}`] = value;
-      return `#f${i} = :v${i}`;
-    });
-  return { sets, names, values };
-};
-
 export const createUserRepository = (client: DynamoDBDocumentClient, tableName: string): UserStore => {
   /** Claims hashes this container already wrote: most requests then cost no write at all. */
   const recent = new Map<string, string>();
+
+  const defined = (fields: ProfileClaims) => Object.entries(fields).filter(([, v]) => v !== undefined);
+
+  /**
+   * Sets the defined `fields` on a profile, guarded by `guard` (an attribute the same source keeps
+   * and a condition on it). Returns false when the guard refused the write.
+   */
+  const writeProfile = async (
+    userId: string,
+    fields: ProfileClaims,
+    guard: { attribute: string; value: unknown; condition: string },
+  ): Promise<boolean> => {
+    const names: Record<string, string> = { '#guard': guard.attribute };
+    const values: Record<string, unknown> = { ':guard': guard.value, ':u': userId, ':k': 'profile', ':now': Date.now() };
+    const sets = ['#guard = :guard', 'userId = :u', 'kind = :k', 'updatedAt = :now'];
+    defined(fields).forEach(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:v${i}`] = value;
+      sets.push(`#f${i} = :v${i}`);
+    });
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.profile(userId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: guard.condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  };
 
   return {
     async getProfiles(userIds) {
@@ -51,47 +74,28 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
     },
 
     async projectClaims(userId, claims) {
-      const { sets, names, values } = setFields(claims);
-      if (sets.length === 0) return;
-      const hash = createHash('sha256').update(JSON.stringify([names, values])).digest('base64url');
+      const fields = defined(claims);
+      if (fields.length === 0) return;
+      const hash = createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
       if (recent.get(userId) === hash) return;
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: keys.profile(userId),
-            UpdateExpression: `SET ${[...sets, 'claimsHash = :hash', 'userId = :u', 'kind = :k', 'updatedAt = :now'].join(', ')}`,
-            ConditionExpression: 'attribute_not_exists(claimsHash) OR claimsHash <> :hash',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ...values, ':hash': hash, ':u': userId, ':k': 'profile', ':now': Date.now() },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+      // Written only when this token's claims differ from the last token's, so an unchanged token
+      // never undoes a newer UserProfileUpdated event.
+      await writeProfile(userId, claims, {
+        attribute: 'claimsHash',
+        value: hash,
+        condition: 'attribute_not_exists(claimsHash) OR claimsHash <> :guard',
+      });
       if (recent.size >= RECENT_LIMIT) recent.clear();
       recent.set(userId, hash);
     },
 
     async applyProfileEvent(userId, fields, eventTime) {
-      const { sets, names, values } = setFields(fields);
-      if (sets.length === 0) return false;
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: keys.profile(userId),
-            UpdateExpression: `SET ${[...sets, 'profileEventAt = :at', 'userId = :u', 'kind = :k', 'updatedAt = :now'].join(', ')}`,
-            ConditionExpression: 'attribute_not_exists(profileEventAt) OR profileEventAt <= :at',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ...values, ':at': eventTime, ':u': userId, ':k': 'profile', ':now': Date.now() },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      if (defined(fields).length === 0) return false;
+      return writeProfile(userId, fields, {
+        attribute: 'profileEventAt',
+        value: eventTime,
+        condition: 'attribute_not_exists(profileEventAt) OR profileEventAt <= :guard',
+      });
     },
   };
 };
