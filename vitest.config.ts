@@ -26,7 +26,6 @@ export default defineConfig({
   test: {
     globalSetup: ['tests/global-setup.ts'],
     allowOnly: false,
-    passWithNoTests: true,
     projects: [project('unit'), project('integration', 15_000), project('api', 15_000), project('infra', 60_000)],
   },
 });
