@@ -131,8 +131,13 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
       // each other and go in parallel waves; the final transaction last.
       const committed: Step[][] = [];
       const [first = [], ...middle] = chunks;
-      const write = (chunk: Step[], index: number) =>
-        commit({ writes: chunk.map((s) => s.write), token: `create-${group.id}-${index}` }, group.createdAt);
+      const write = async (chunk: Step[], index: number) => {
+        try {
+          await commit({ writes: chunk.map((s) => s.write), token: `create-${group.id}-${index}` }, group.createdAt);
+        } catch (reason) {
+          throw new ChunkFailed(chunk, reason);
+        }
+      };
       try {
         await write(first, 0);
         committed.push(first);
@@ -142,8 +147,8 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
           wave.forEach((chunk, j) => {
             if (results[j]?.status === 'fulfilled') committed.push(chunk);
           });
-          const failedAt = results.findIndex((r) => r.status === 'rejected');
-          if (failedAt >= 0) throw new ChunkFailed(wave[failedAt] as Step[], (results[failedAt] as PromiseRejectedResult).reason);
+          const failed = results.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
         }
         await commit(
           {
@@ -166,8 +171,7 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
         );
       } catch (error) {
         await compensate(committed, group.id);
-        if (error instanceof ChunkFailed) throw creationError(error.reason, error.chunk, group.creatorId, maxUserGroups);
-        throw creationError(error, committed.length === 0 ? first : [], group.creatorId, maxUserGroups);
+        throw error instanceof ChunkFailed ? creationError(error.reason, error.chunk, group.creatorId, maxUserGroups) : error;
       }
     },
 
