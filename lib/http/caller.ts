@@ -20,8 +20,10 @@ export interface Caller {
   profile: ProfileClaims;
 }
 
-/** API Gateway passes claims as strings (numbers and booleans too); accept both forms. */
-/** Profile claims are best effort: a malformed one is ignored; only `sub` decides who is calling. */
+/**
+ * API Gateway passes claims as strings (numbers and booleans too); accept both forms. Profile claims
+ * are best effort: a malformed one is ignored; only `sub` decides who is calling.
+ */
 const optionalText = z
   .preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string().max(1024).optional())
   .catch(undefined);
