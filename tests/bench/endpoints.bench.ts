@@ -1,6 +1,6 @@
 import { bench, describe } from 'vitest';
-import { api, createGroup } from '#tests/support/api.ts';
-import { uid } from '#tests/support/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 /**
  * Latency of the implemented endpoints, handler + DynamoDB Local, on this machine. DynamoDB Local
@@ -10,12 +10,12 @@ import { uid } from '#tests/support/db.ts';
 
 const members = (owner: string, n: number) => Array.from({ length: n }, (_, i) => `${owner}-m${String(i).padStart(3, '0')}`);
 
-const owner = uid('bench-owner');
-const reader = uid('bench-reader');
+const owner = uniqueUserId('bench-owner');
+const reader = uniqueUserId('bench-reader');
 const small = await createGroup(owner, [reader, ...members(owner, 8)], 'Bench small');
 const big = await createGroup(owner, [reader, ...members(owner, 498)], 'Bench big');
-const busy = uid('bench-busy');
-await Promise.all(Array.from({ length: 50 }, () => createGroup(uid('o'), [busy])));
+const busy = uniqueUserId('bench-busy');
+await Promise.all(Array.from({ length: 50 }, () => createGroup(uniqueUserId('o'), [busy])));
 
 const ok = (reply: { body: { code?: number } }) => {
   if (reply.body.code !== 200) throw new Error(`unexpected answer ${JSON.stringify(reply.body)}`);
@@ -23,12 +23,12 @@ const ok = (reply: { body: { code?: number } }) => {
 
 describe('create', () => {
   bench('POST /group/create, 10 members (one transaction)', async () => {
-    const o = uid('o');
+    const o = uniqueUserId('o');
     ok(await api.create(o, { name: 'Bench', memberIds: members(o, 9) }));
   }, { iterations: 30, time: 0 });
 
   bench('POST /group/create, 500 members (11 chunked transactions)', async () => {
-    const o = uid('o');
+    const o = uniqueUserId('o');
     ok(await api.create(o, { name: 'Bench', memberIds: members(o, 499) }));
   }, { iterations: 5, time: 0 });
 });

@@ -3,8 +3,9 @@ import { deps } from '#lib/app.ts';
 import { Rejected } from '#lib/domain/errors.ts';
 import { Role, type Group, type Member } from '#lib/domain/model.ts';
 import { keys } from '#lib/store/keys.ts';
-import { api, createGroup } from '#tests/support/api.ts';
-import { eventsFor, groupItem, memberItem, partitionItems, patch, profileItem, uid } from '#tests/support/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { eventsFor, groupItem, memberItem, partitionItems, patch, profileItem } from '#tests/helpers/db.ts';
+import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 interface Created {
   id: string;
@@ -16,7 +17,7 @@ const setGroupCount = (userId: string, groupCount: number) => patch(keys.profile
 
 describe('POST /group/create', () => {
   it('makes the caller the owner and the listed users members, with an exact count', async () => {
-    const [owner, bob, carol] = [uid('owner'), uid('bob'), uid('carol')];
+    const [owner, bob, carol] = [uniqueUserId('owner'), uniqueUserId('bob'), uniqueUserId('carol')];
     const reply = await api.create(owner, { name: 'Friends', memberIds: [owner, bob, carol] });
 
     expect(reply.status).toBe(200);
@@ -39,7 +40,7 @@ describe('POST /group/create', () => {
   });
 
   it('adds the caller as owner even when memberIds does not list them', async () => {
-    const [owner, bob] = [uid('owner'), uid('bob')];
+    const [owner, bob] = [uniqueUserId('owner'), uniqueUserId('bob')];
     const { id, userStatus } = created(await api.create(owner, { name: 'Pair', memberIds: [bob] }));
     expect(userStatus).toEqual([
       { id: bob, status: 1 },
@@ -49,7 +50,7 @@ describe('POST /group/create', () => {
   });
 
   it('collapses duplicate ids and never lists the caller twice', async () => {
-    const [owner, bob] = [uid('owner'), uid('bob')];
+    const [owner, bob] = [uniqueUserId('owner'), uniqueUserId('bob')];
     const { id, userStatus } = created(await api.create(owner, { name: 'Dups', memberIds: [bob, owner, bob, owner] }));
     expect(userStatus.map((s) => s.id)).toEqual([bob, owner]);
     expect((await groupItem(id))?.memberCount).toBe(2);
@@ -57,9 +58,9 @@ describe('POST /group/create', () => {
   });
 
   it('escapes < and > in the name and keeps the portrait', async () => {
-    const owner = uid('owner');
+    const owner = uniqueUserId('owner');
     const { id } = created(
-      await api.create(owner, { name: '<a>hello</a>', memberIds: [uid('bob')], portraitUri: 'https://img.example/1.png' }),
+      await api.create(owner, { name: '<a>hello</a>', memberIds: [uniqueUserId('bob')], portraitUri: 'https://img.example/1.png' }),
     );
     const group = (await api.get(owner, id)).body.result as Group;
     expect(group.name).toBe('&lt;a&gt;hello&lt;/a&gt;');
@@ -67,7 +68,7 @@ describe('POST /group/create', () => {
   });
 
   it('invites users who asked to be asked instead of adding them', async () => {
-    const [owner, bob, shy] = [uid('owner'), uid('bob'), uid('shy')];
+    const [owner, bob, shy] = [uniqueUserId('owner'), uniqueUserId('bob'), uniqueUserId('shy')];
     // A user's group_verify claim is projected into their profile when they call the API.
     await api.userGroups({ sub: shy, group_verify: '0' });
 
@@ -89,7 +90,7 @@ describe('POST /group/create', () => {
   });
 
   it('writes a GroupCreated event in the same transaction as the group', async () => {
-    const [owner, bob] = [uid('owner'), uid('bob')];
+    const [owner, bob] = [uniqueUserId('owner'), uniqueUserId('bob')];
     const { id } = created(await api.create(owner, { name: 'Evented', memberIds: [bob] }));
     const events = await eventsFor(id);
     expect(events).toHaveLength(1);
@@ -115,7 +116,7 @@ describe('POST /group/create', () => {
       ['empty portraitUri', { name: 'ok name', memberIds: ['x'], portraitUri: '' }, 'portraitUri: expected a non-empty portrait URI'],
     ];
     it.each(cases)('%s', async (_, body, message) => {
-      const owner = uid('owner');
+      const owner = uniqueUserId('owner');
       const reply = await api.create(owner, body);
       expect(reply.status).toBe(400);
       expect(reply.body).toEqual({ code: 400, message });
@@ -123,14 +124,14 @@ describe('POST /group/create', () => {
     });
 
     it('a list naming only the caller', async () => {
-      const owner = uid('owner');
+      const owner = uniqueUserId('owner');
       const reply = await api.create(owner, { name: 'Alone', memberIds: [owner] });
       expect(reply.status).toBe(400);
       expect(reply.body.message).toBe("memberIds: Group's member count should be greater than 1 at least.");
     });
 
     it('more members than a group may hold (500 with the owner)', async () => {
-      const owner = uid('owner');
+      const owner = uniqueUserId('owner');
       const memberIds = Array.from({ length: 500 }, (_, i) => `${owner}-m${i}`);
       const reply = await api.create(owner, { name: 'Too big', memberIds });
       expect(reply.status).toBe(400);
@@ -140,7 +141,7 @@ describe('POST /group/create', () => {
   });
 
   it('creates a 500-member group (more than one transaction) with exact counts and one event', async () => {
-    const owner = uid('owner');
+    const owner = uniqueUserId('owner');
     const others = Array.from({ length: 499 }, (_, i) => `${owner}-m${String(i).padStart(3, '0')}`);
     const reply = await api.create(owner, { name: 'Big group', memberIds: others });
     expect(reply.body.code).toBe(200);
@@ -164,9 +165,9 @@ describe('POST /group/create', () => {
 
   describe('the per-user group limit (500)', () => {
     it('answers code 1000 when the caller is already in 500 groups', async () => {
-      const owner = uid('owner');
+      const owner = uniqueUserId('owner');
       await setGroupCount(owner, 500);
-      const reply = await api.create(owner, { name: 'One more', memberIds: [uid('bob')] });
+      const reply = await api.create(owner, { name: 'One more', memberIds: [uniqueUserId('bob')] });
       expect(reply.status).toBe(200);
       expect(reply.body).toEqual({
         code: 1000,
@@ -176,7 +177,7 @@ describe('POST /group/create', () => {
     });
 
     it('answers code 1000 naming a listed user who is already in 500 groups, and writes nothing', async () => {
-      const [owner, bob, full] = [uid('owner'), uid('bob'), uid('full')];
+      const [owner, bob, full] = [uniqueUserId('owner'), uniqueUserId('bob'), uniqueUserId('full')];
       await setGroupCount(full, 500);
       const reply = await api.create(owner, { name: 'Blocked', memberIds: [bob, full] });
       expect(reply.body.code).toBe(1000);
@@ -188,7 +189,7 @@ describe('POST /group/create', () => {
     it('undoes the chunks already written when a late chunk meets a full user', async () => {
       // Drives the repository directly: the domain's pre-check would otherwise refuse first, and
       // this is the path a concurrent join racing the creation takes.
-      const owner = uid('owner');
+      const owner = uniqueUserId('owner');
       const others = Array.from({ length: 150 }, (_, i) => `${owner}-m${String(i).padStart(3, '0')}`);
       const late = others[140] as string;
       await setGroupCount(late, 500);
@@ -220,19 +221,19 @@ describe('POST /group/create', () => {
 
   describe('under concurrency', () => {
     it('lets exactly one of two concurrent creates take the caller\'s last group slot', async () => {
-      const owner = uid('owner');
+      const owner = uniqueUserId('owner');
       await setGroupCount(owner, 499);
       const replies = await Promise.all([
-        api.create(owner, { name: 'First', memberIds: [uid('bob')] }),
-        api.create(owner, { name: 'Second', memberIds: [uid('carol')] }),
+        api.create(owner, { name: 'First', memberIds: [uniqueUserId('bob')] }),
+        api.create(owner, { name: 'Second', memberIds: [uniqueUserId('carol')] }),
       ]);
       expect(replies.map((r) => r.body.code).sort((a = 0, b = 0) => a - b)).toEqual([200, 1000]);
       expect((await profileItem(owner))?.groupCount).toBe(500);
     });
 
     it('keeps every count exact when one user is added to many groups at once', async () => {
-      const shared = uid('shared');
-      const owners = Array.from({ length: 12 }, () => uid('owner'));
+      const shared = uniqueUserId('shared');
+      const owners = Array.from({ length: 12 }, () => uniqueUserId('owner'));
       const ids = await Promise.all(owners.map((o) => createGroup(o, [shared])));
       expect(new Set(ids).size).toBe(12);
       expect((await profileItem(shared))?.groupCount).toBe(12);

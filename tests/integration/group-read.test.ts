@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '#lib/store/keys.ts';
-import { api, createGroup } from '#tests/support/api.ts';
-import { patch, profileItem, uid } from '#tests/support/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { patch, profileItem } from '#tests/helpers/db.ts';
+import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 interface MemberEntry {
   displayName: string;
@@ -19,7 +20,7 @@ const claims = (sub: string, name: string, extra: Record<string, string> = {}) =
 
 describe('GET /group/{id}', () => {
   it('answers anyone, member or not, with the reference fields plus bulletin and bulletinTime', async () => {
-    const [owner, bob, stranger] = [uid('owner'), uid('bob'), uid('stranger')];
+    const [owner, bob, stranger] = [uniqueUserId('owner'), uniqueUserId('bob'), uniqueUserId('stranger')];
     const id = await createGroup(owner, [bob], 'Readable');
     const reply = await api.get(stranger, id);
     expect(reply.status).toBe(200);
@@ -44,15 +45,15 @@ describe('GET /group/{id}', () => {
 
   it('answers 404 for unknown and impossible ids', async () => {
     for (const id of ['NoSuchGroup123', 'not a group id', 'x'.repeat(65), '..%2F', '５']) {
-      const reply = await api.get(uid('u'), id);
+      const reply = await api.get(uniqueUserId('u'), id);
       expect(reply.status, id).toBe(404);
       expect(reply.body).toEqual({ code: 404, message: 'Unknown group.' });
     }
   });
 
   it('still returns a dismissed group, with deletedAt set', async () => {
-    const owner = uid('owner');
-    const id = await createGroup(owner, [uid('bob')]);
+    const owner = uniqueUserId('owner');
+    const id = await createGroup(owner, [uniqueUserId('bob')]);
     const deletedAt = new Date().toISOString();
     await patch(keys.group(id), { status: 'dismissed', deletedAt, memberCount: 0 });
     const reply = await api.get(owner, id);
@@ -63,7 +64,7 @@ describe('GET /group/{id}', () => {
 
 describe('GET /group/{id}/members', () => {
   it('lists members in ascending id order with nicknames from their token claims', async () => {
-    const [owner, bob, carol] = ['m-a-' + uid('owner'), 'm-b-' + uid('bob'), 'm-c-' + uid('carol')];
+    const [owner, bob, carol] = ['m-a-' + uniqueUserId('owner'), 'm-b-' + uniqueUserId('bob'), 'm-c-' + uniqueUserId('carol')];
     // Bob and the owner have called the API with profile claims; Carol never has.
     await api.userGroups(claims(bob, 'Bob', { picture: 'https://img.example/bob.png', gender: 'male' }));
     const id = await createGroup(claims(owner, 'Owner'), [carol, bob], 'Listed');
@@ -84,7 +85,7 @@ describe('GET /group/{id}/members', () => {
   });
 
   it('updates a nickname when the caller\'s claims change', async () => {
-    const [owner, bob] = [uid('owner'), uid('bob')];
+    const [owner, bob] = [uniqueUserId('owner'), uniqueUserId('bob')];
     const id = await createGroup(claims(owner, 'Old name'), [bob]);
     await api.userGroups(claims(owner, 'New name'));
     const members = (await api.members(bob, id)).body.result as MemberEntry[];
@@ -93,16 +94,16 @@ describe('GET /group/{id}/members', () => {
   });
 
   it('refuses non-members with 403', async () => {
-    const [owner, stranger] = [uid('owner'), uid('stranger')];
-    const id = await createGroup(owner, [uid('bob')]);
+    const [owner, stranger] = [uniqueUserId('owner'), uniqueUserId('stranger')];
+    const id = await createGroup(owner, [uniqueUserId('bob')]);
     const reply = await api.members(stranger, id);
     expect(reply.status).toBe(403);
     expect(reply.body).toEqual({ code: 403, message: 'Only group member can get group member info.' });
   });
 
   it('answers 404 for unknown, impossible and dismissed groups', async () => {
-    const owner = uid('owner');
-    const dismissed = await createGroup(owner, [uid('bob')]);
+    const owner = uniqueUserId('owner');
+    const dismissed = await createGroup(owner, [uniqueUserId('bob')]);
     await patch(keys.group(dismissed), { status: 'dismissed', deletedAt: new Date().toISOString() });
     for (const id of ['NoSuchGroup123', 'bad id', dismissed]) {
       const reply = await api.members(owner, id);
@@ -113,7 +114,7 @@ describe('GET /group/{id}/members', () => {
 
   describe('with member protection on', () => {
     const setUp = async () => {
-      const [owner, manager, bob, carol] = [uid('owner'), uid('manager'), uid('bob'), uid('carol')];
+      const [owner, manager, bob, carol] = [uniqueUserId('owner'), uniqueUserId('manager'), uniqueUserId('bob'), uniqueUserId('carol')];
       for (const u of [owner, manager, bob, carol]) {
         await api.userGroups(claims(u, u, { phone_number: `+86-${u}`, st_account: `st-${u}` }));
       }

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '#lib/store/keys.ts';
-import { api, createGroup } from '#tests/support/api.ts';
-import { eventsFor, groupItem, patch, uid } from '#tests/support/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { eventsFor, groupItem, patch } from '#tests/helpers/db.ts';
+import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 describe('POST /group/rename', () => {
   it('lets the owner rename, escaping the name, and records a GroupRenamed event', async () => {
-    const owner = uid('owner');
-    const id = await createGroup(owner, [uid('bob')], 'Before');
+    const owner = uniqueUserId('owner');
+    const id = await createGroup(owner, [uniqueUserId('bob')], 'Before');
     const reply = await api.rename(owner, { groupId: id, name: '<b>After</b>' });
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ code: 200 });
@@ -18,10 +19,10 @@ describe('POST /group/rename', () => {
   });
 
   it('refuses plain members and managers with the reference\'s 400, changing nothing', async () => {
-    const [owner, bob, manager] = [uid('owner'), uid('bob'), uid('manager')];
+    const [owner, bob, manager] = [uniqueUserId('owner'), uniqueUserId('bob'), uniqueUserId('manager')];
     const id = await createGroup(owner, [bob, manager], 'Kept');
     await patch(keys.member(id, manager), { role: 2 });
-    for (const caller of [bob, manager, uid('stranger')]) {
+    for (const caller of [bob, manager, uniqueUserId('stranger')]) {
       const reply = await api.rename(caller, { groupId: id, name: 'Hijacked' });
       expect(reply.status).toBe(400);
       expect(reply.body).toEqual({ code: 400, message: 'Unknown group or not creator.' });
@@ -31,8 +32,8 @@ describe('POST /group/rename', () => {
   });
 
   it('answers 404 for unknown, impossible and dismissed groups', async () => {
-    const owner = uid('owner');
-    const dismissed = await createGroup(owner, [uid('bob')]);
+    const owner = uniqueUserId('owner');
+    const dismissed = await createGroup(owner, [uniqueUserId('bob')]);
     await patch(keys.group(dismissed), { status: 'dismissed', deletedAt: new Date().toISOString() });
     for (const groupId of ['NoSuchGroup123', 'not/a/group', dismissed]) {
       const reply = await api.rename(owner, { groupId, name: 'New name' });
@@ -50,14 +51,14 @@ describe('POST /group/rename', () => {
     [{ groupId: 'abc', name: 'x' }, 'name: Length of group name is out of limit.'],
     [{ groupId: 'abc', name: 'y'.repeat(33) }, 'name: Length of group name is out of limit.'],
   ])('rejects %j with a 400 naming the field', async (body, message) => {
-    const reply = await api.rename(uid('owner'), body);
+    const reply = await api.rename(uniqueUserId('owner'), body);
     expect(reply.status).toBe(400);
     expect(reply.body).toEqual({ code: 400, message });
   });
 
   it('keeps every concurrent rename: one final name, one event and one version step each', async () => {
-    const owner = uid('owner');
-    const id = await createGroup(owner, [uid('bob')], 'Start');
+    const owner = uniqueUserId('owner');
+    const id = await createGroup(owner, [uniqueUserId('bob')], 'Start');
     const names = Array.from({ length: 10 }, (_, i) => `Name ${i}`);
     const replies = await Promise.all(names.map((name) => api.rename(owner, { groupId: id, name })));
     expect(replies.every((r) => r.body.code === 200)).toBe(true);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { api, createGroup } from '#tests/support/api.ts';
-import { uid } from '#tests/support/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 /**
  * No input, however malformed, produces a 500: arbitrary JSON bodies and path ids against the real
@@ -26,15 +26,15 @@ describe('malformed input never produces a 500', () => {
   it('POST /group/create', async () => {
     await fc.assert(
       fc.asyncProperty(fc.record({ name: values, memberIds: values, portraitUri: values }, { requiredKeys: [] }), async (body) => {
-        wellFormed(await api.create(uid('fuzz'), body));
+        wellFormed(await api.create(uniqueUserId('fuzz'), body));
       }),
       { numRuns: 60 },
     );
   });
 
   it('POST /group/rename', async () => {
-    const owner = uid('owner');
-    const id = await createGroup(owner, [uid('bob')]);
+    const owner = uniqueUserId('owner');
+    const id = await createGroup(owner, [uniqueUserId('bob')]);
     await fc.assert(
       fc.asyncProperty(fc.record({ groupId: fc.oneof(values, fc.constant(id)), name: values }, { requiredKeys: [] }), async (body) => {
         wellFormed(await api.rename(owner, body));
@@ -46,8 +46,8 @@ describe('malformed input never produces a 500', () => {
   it('GET /group/{id} and /group/{id}/members', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ minLength: 1, maxLength: 200, unit: 'grapheme' }), async (id) => {
-        wellFormed(await api.get(uid('fuzz'), id));
-        wellFormed(await api.members(uid('fuzz'), id));
+        wellFormed(await api.get(uniqueUserId('fuzz'), id));
+        wellFormed(await api.members(uniqueUserId('fuzz'), id));
       }),
       { numRuns: 60 },
     );
@@ -56,7 +56,7 @@ describe('malformed input never produces a 500', () => {
   it('any JSON value as the whole body', async () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue(), async (body) => {
-        wellFormed(await api.create(uid('fuzz'), JSON.stringify(body)));
+        wellFormed(await api.create(uniqueUserId('fuzz'), JSON.stringify(body)));
       }),
       { numRuns: 40 },
     );

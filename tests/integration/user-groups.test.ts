@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '#lib/store/keys.ts';
-import { api, createGroup } from '#tests/support/api.ts';
-import { patch, uid } from '#tests/support/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { patch } from '#tests/helpers/db.ts';
+import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 interface Entry {
   role: number;
@@ -17,14 +18,14 @@ const entries = async (userId: string) => {
 
 describe('GET /user/groups', () => {
   it('answers an empty list for a user in no group', async () => {
-    expect(await entries(uid('loner'))).toEqual([]);
+    expect(await entries(uniqueUserId('loner'))).toEqual([]);
   });
 
   it('lists the caller\'s groups with the caller\'s role in each', async () => {
-    const [alice, bob] = [uid('alice'), uid('bob')];
+    const [alice, bob] = [uniqueUserId('alice'), uniqueUserId('bob')];
     const owned = await createGroup(alice, [bob], 'Alice owns');
     const joined = await createGroup(bob, [alice], 'Bob owns');
-    await createGroup(bob, [uid('carol')], 'Not Alice');
+    await createGroup(bob, [uniqueUserId('carol')], 'Not Alice');
 
     const listed = await entries(alice);
     expect(listed.map((e) => [e.group.id, e.role]).sort()).toEqual([[owned, 0], [joined, 1]].sort());
@@ -46,9 +47,9 @@ describe('GET /user/groups', () => {
   });
 
   it('leaves out dismissed groups', async () => {
-    const alice = uid('alice');
-    const kept = await createGroup(alice, [uid('bob')]);
-    const gone = await createGroup(alice, [uid('bob')]);
+    const alice = uniqueUserId('alice');
+    const kept = await createGroup(alice, [uniqueUserId('bob')]);
+    const gone = await createGroup(alice, [uniqueUserId('bob')]);
     await patch(keys.group(gone), { status: 'dismissed', deletedAt: new Date().toISOString() });
     expect((await entries(alice)).map((e) => e.group.id)).toEqual([kept]);
   });

@@ -2,12 +2,13 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler } from '#functions/user-profile-updated.ts';
 import { USER_EVENT_SOURCE } from '#lib/events/index.ts';
-import { api, createGroup } from '#tests/support/api.ts';
-import { profileItem, uid } from '#tests/support/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { profileItem } from '#tests/helpers/db.ts';
+import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 const event = (detail: unknown, time: string): EventBridgeEvent<string, unknown> => ({
   version: '0',
-  id: uid('event'),
+  id: uniqueUserId('event'),
   'detail-type': 'UserProfileUpdated',
   source: USER_EVENT_SOURCE,
   account: '000000000000',
@@ -24,7 +25,7 @@ const nicknameIn = async (viewer: string, groupId: string, userId: string) => {
 
 describe('UserProfileUpdated from the user service', () => {
   it('updates the profile that member lists show', async () => {
-    const [owner, bob] = [uid('owner'), uid('bob')];
+    const [owner, bob] = [uniqueUserId('owner'), uniqueUserId('bob')];
     const id = await createGroup(owner, [bob]);
     expect(await nicknameIn(owner, id, bob)).toBe('');
 
@@ -34,14 +35,14 @@ describe('UserProfileUpdated from the user service', () => {
   });
 
   it('ignores an event older than one already applied', async () => {
-    const bob = uid('bob');
+    const bob = uniqueUserId('bob');
     await handler(event({ userId: bob, nickname: 'New' }, '2026-11-26T10:00:05Z'));
     await handler(event({ userId: bob, nickname: 'Old' }, '2026-11-26T10:00:01Z'));
     expect((await profileItem(bob))?.nickname).toBe('New');
   });
 
   it('is not undone by the unchanged claims of a token the user already used', async () => {
-    const bob = uid('bob');
+    const bob = uniqueUserId('bob');
     await api.userGroups({ sub: bob, name: 'Token name' });
     await handler(event({ userId: bob, nickname: 'Event name' }, new Date().toISOString()));
     await api.userGroups({ sub: bob, name: 'Token name' });

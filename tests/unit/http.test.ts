@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { Forbidden, InvalidInput, NoPermission, NotAllowed, NotFound, NotInGroup, Rejected } from '#lib/domain/errors.ts';
 import { createEndpointFactory } from '#lib/http/endpoint.ts';
 import { groupIdField, userIdListField } from '#lib/http/fields.ts';
-import { invoke } from '#tests/support/events.ts';
+import { invoke } from '#tests/helpers/events.ts';
 
 const seen: string[] = [];
 const endpoint = createEndpointFactory(async (caller) => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { keys } from '#lib/store/keys.ts';
@@ -11,9 +10,6 @@ import { keys } from '#lib/store/keys.ts';
 
 export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 export const tableName = (): string => process.env.TABLE_NAME as string;
-
-/** A user id unique to this test, so tests share one table without seeing each other. */
-export const uid = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
 
 export const getItem = async (key: { pk: string; sk: string }) =>
   (await db.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }))).Item;
