@@ -7,11 +7,19 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { consumers, functionOf, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
-import type { Route, TableAccess } from '#lib/routes.ts';
+import { eventTypes } from '#lib/events/index.ts';
+import { eventJsonSchema, SCHEMA_REGISTRY_NAME } from '#lib/events/json-schema.ts';
+import { OUTBOX_STREAM_FILTER } from '#lib/events/outbox.ts';
+import { consumers, eventPatternOf, functionOf, NOT_IMPLEMENTED_HANDLER, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import type { EventConsumer, Route, TableAccess } from '#lib/routes.ts';
 import { TABLE, tableDefinition } from '#lib/store/table.ts';
 import { GroupFunction } from './function.ts';
 
@@ -30,7 +38,29 @@ export interface GroupServiceStackProps extends StackProps {
   readonly corsOrigins?: readonly string[];
   /** Where the function bundles are (`dist/functions` by default). */
   readonly functionsDir?: string;
+  /**
+   * RongCloud app key. Without it the notifier logs each IM call instead of sending it (context
+   * `rongcloudAppKey`).
+   */
+  readonly rongcloudAppKey?: string;
+  /** Comma-separated primary,backup base URLs (context `rongcloudApiUrl`; default RongCloud's China DC). */
+  readonly rongcloudApiUrl?: string;
+  /**
+   * ARN of an existing Secrets Manager secret holding the app secret (context `rongcloudSecretArn`).
+   * When absent and an app key is given, the stack creates an empty secret to fill in.
+   */
+  readonly rongcloudSecretArn?: string;
+  /** 's' (default, what the official SDKs send) or 'ms' (context `rongcloudTimestampUnit`). */
+  readonly rongcloudTimestampUnit?: 's' | 'ms';
 }
+
+interface RongCloudSettings {
+  environment: Record<string, string>;
+  secret?: secretsmanager.ISecret;
+}
+
+/** The relay's stream event source: retries (with bisection) for about a day, then the failure queue. */
+export const RELAY_STREAM = { batchSize: 100, retryAttempts: 100, maxRecordAgeHours: 24 } as const;
 
 /** Default-stage throttling (requests per second, burst). */
 export const THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
@@ -190,29 +220,51 @@ export class GroupServiceStack extends Stack {
       }
     }
 
-    // Event consumers: a rule on the bus per consumer. Delivery is retried by EventBridge, a failed
-    // invocation by Lambda; what still fails lands in the consumer's dead-letter queue.
+    // The outbox relay: outbox inserts on the table's stream (a filter, not code that skips) →
+    // PutEvents on the bus. Records of one group share a partition, so a shard, so their order.
+    const relayFailures = this.deadLetterQueue('OutboxRelayFailures', removalPolicy);
+    const relay = new GroupFunction(this, pascal(OUTBOX_RELAY_HANDLER), {
+      name: OUTBOX_RELAY_HANDLER,
+      distDir: props.functionsDir,
+      logRemovalPolicy: removalPolicy,
+      environment: { EVENT_BUS_NAME: this.bus.eventBusName },
+    });
+    this.bus.grantPutEventsTo(relay);
+    relay.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: RELAY_STREAM.batchSize,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: RELAY_STREAM.retryAttempts,
+        maxRecordAge: Duration.hours(RELAY_STREAM.maxRecordAgeHours),
+        onFailure: new SqsDlq(relayFailures),
+        filters: [lambda.FilterCriteria.filter(OUTBOX_STREAM_FILTER as unknown as Record<string, unknown>)],
+      }),
+    );
+    functions.set(OUTBOX_RELAY_HANDLER, relay);
+
+    // Event consumers: one rule on the bus per consumer, its pattern from lib/events.
+    const rongCloud = this.rongCloud(props);
     for (const consumer of consumers) {
-      const id = pascal(consumer.handler);
-      const deadLetters = new sqs.Queue(this, `${id}DeadLetters`, {
-        retentionPeriod: Duration.days(14),
-        enforceSSL: true,
-        removalPolicy,
-      });
-      const fn = new GroupFunction(this, id, {
-        name: consumer.handler,
-        distDir: props.functionsDir,
-        logRemovalPolicy: removalPolicy,
-        deadLetterQueue: deadLetters,
-        retryAttempts: 2,
-      }).bindTable(this.table, consumer.table);
+      const fn =
+        consumer.delivery === 'sqs'
+          ? this.queuedConsumer(consumer, props, removalPolicy, rongCloud)
+          : this.invokedConsumer(consumer, props, removalPolicy);
       functions.set(consumer.handler, fn);
-      new events.Rule(this, `${id}Rule`, {
-        eventBus: this.bus,
-        eventPattern: { source: [consumer.source], detailType: [consumer.detailType] },
-        targets: [
-          new targets.LambdaFunction(fn, { deadLetterQueue: deadLetters, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
-        ],
+    }
+
+    // The published event contract: a JSON Schema per event in a registry of our own.
+    const registry = new eventschemas.CfnRegistry(this, 'EventSchemas', {
+      registryName: `${SCHEMA_REGISTRY_NAME}.${this.stage}`,
+      description: 'Domain events of the SealTalk group service (source sealtalk.group)',
+    });
+    for (const type of eventTypes) {
+      new eventschemas.CfnSchema(this, `${type}Schema`, {
+        registryName: registry.attrRegistryName,
+        schemaName: `sealtalk.group@${type}`,
+        type: 'JSONSchemaDraft4',
+        content: JSON.stringify(eventJsonSchema(type)),
       });
     }
     this.functions = functions;
@@ -224,5 +276,116 @@ export class GroupServiceStack extends Stack {
       new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: userPoolClient.userPoolClientId });
     }
+  }
+
+  /** A dead-letter queue kept 14 days, with an alarm as soon as anything is in it. */
+  private deadLetterQueue(id: string, removalPolicy: RemovalPolicy): sqs.Queue {
+    const queue = new sqs.Queue(this, id, { retentionPeriod: Duration.days(14), enforceSSL: true, removalPolicy });
+    new cloudwatch.Alarm(this, `${id}Alarm`, {
+      alarmDescription: `${id}: messages are waiting in a dead-letter queue (see the README, "Operating")`,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return queue;
+  }
+
+  /**
+   * A consumer fed through SQS: rule → queue (EventBridge retries 24 h, then the DLQ) → function in
+   * batches with partial failures, a concurrency cap, redelivery, and the DLQ after repeated
+   * failure. The notifier also sends events it must not retry straight to that DLQ.
+   */
+  private queuedConsumer(
+    consumer: EventConsumer,
+    props: GroupServiceStackProps,
+    removalPolicy: RemovalPolicy,
+    rongCloud: RongCloudSettings,
+  ): GroupFunction {
+    const id = pascal(consumer.handler);
+    const deadLetters = this.deadLetterQueue(`${id}DeadLetters`, removalPolicy);
+    const queue = new sqs.Queue(this, `${id}Queue`, {
+      visibilityTimeout: Duration.seconds(NOTIFIER_QUEUE.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(4),
+      enforceSSL: true,
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: NOTIFIER_QUEUE.maxReceiveCount },
+      removalPolicy,
+    });
+    const maxConcurrency = consumer.maxConcurrency ?? 2;
+    const fn = new GroupFunction(this, id, {
+      name: consumer.handler,
+      distDir: props.functionsDir,
+      logRemovalPolicy: removalPolicy,
+      timeout: Duration.seconds(NOTIFIER_QUEUE.timeoutSeconds),
+      environment: { NOTIFIER_DLQ_URL: deadLetters.queueUrl, NOTIFIER_RATE_SHARE: String(maxConcurrency), ...rongCloud.environment },
+    }).bindTable(this.table, consumer.table);
+    deadLetters.grantSendMessages(fn);
+    rongCloud.secret?.grantRead(fn);
+    fn.addEventSource(
+      new SqsEventSource(queue, { batchSize: NOTIFIER_QUEUE.batchSize, reportBatchItemFailures: true, maxConcurrency }),
+    );
+    new events.Rule(this, `${id}Rule`, {
+      eventBus: this.bus,
+      eventPattern: this.cdkPattern(consumer),
+      targets: [new targets.SqsQueue(queue, { deadLetterQueue: deadLetters, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    });
+    return fn;
+  }
+
+  /** A consumer invoked asynchronously: EventBridge retries, Lambda retries, then its DLQ. */
+  private invokedConsumer(consumer: EventConsumer, props: GroupServiceStackProps, removalPolicy: RemovalPolicy): GroupFunction {
+    const id = pascal(consumer.handler);
+    const deadLetters = this.deadLetterQueue(`${id}DeadLetters`, removalPolicy);
+    const fn = new GroupFunction(this, id, {
+      name: consumer.handler,
+      distDir: props.functionsDir,
+      logRemovalPolicy: removalPolicy,
+      deadLetterQueue: deadLetters,
+      retryAttempts: 2,
+    }).bindTable(this.table, consumer.table);
+    new events.Rule(this, `${id}Rule`, {
+      eventBus: this.bus,
+      eventPattern: this.cdkPattern(consumer),
+      targets: [new targets.LambdaFunction(fn, { deadLetterQueue: deadLetters, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    });
+    return fn;
+  }
+
+  private cdkPattern(consumer: EventConsumer): events.EventPattern {
+    const pattern = eventPatternOf(consumer);
+    return { source: pattern.source, detailType: pattern['detail-type'] };
+  }
+
+  /**
+   * RongCloud settings of the notifier (props, else context): its environment and the app secret's
+   * Secrets Manager secret (imported by ARN, or created empty to be filled in). Without an app key,
+   * none: the notifier then logs each IM call instead of sending it.
+   */
+  private rongCloud(props: GroupServiceStackProps): RongCloudSettings {
+    const setting = (key: 'rongcloudAppKey' | 'rongcloudApiUrl' | 'rongcloudSecretArn' | 'rongcloudTimestampUnit'): string | undefined => {
+      const value = props[key] ?? (this.node.tryGetContext(key) as string | undefined);
+      return value === undefined || value === '' ? undefined : String(value);
+    };
+    const appKey = setting('rongcloudAppKey');
+    if (!appKey) return { environment: {} };
+    const arn = setting('rongcloudSecretArn');
+    const secret = arn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'RongCloudAppSecret', arn)
+      : new secretsmanager.Secret(this, 'RongCloudAppSecret', {
+          description: 'RongCloud app secret of the SealTalk group service: put the secret string here',
+          removalPolicy: this.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        });
+    const url = setting('rongcloudApiUrl');
+    const unit = setting('rongcloudTimestampUnit');
+    return {
+      secret,
+      environment: {
+        RONGCLOUD_APP_KEY: appKey,
+        RONGCLOUD_APP_SECRET_ARN: secret.secretArn,
+        ...(url ? { RONGCLOUD_API_URL: url } : {}),
+        ...(unit ? { RONGCLOUD_TIMESTAMP_UNIT: unit } : {}),
+      },
+    };
   }
 }

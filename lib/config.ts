@@ -15,13 +15,16 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
-export const parseConfig = (env: NodeJS.ProcessEnv): Config => {
-  const parsed = schema.safeParse(env);
+/** Parses `env` with `envSchema`; a problem throws one line naming each variable. */
+export const parseEnv = <S extends z.ZodType>(envSchema: S, env: NodeJS.ProcessEnv): z.output<S> => {
+  const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${problems}`);
   }
   return parsed.data;
 };
+
+export const parseConfig = (env: NodeJS.ProcessEnv): Config => parseEnv(schema, env);
 
 export const config: Config = parseConfig(process.env);

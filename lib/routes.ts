@@ -9,7 +9,7 @@
  * - `table` is the least privilege the handler needs on the single table.
  */
 
-import { USER_EVENT_SOURCE } from './events/index.ts';
+import { EVENT_SOURCE, eventTypes, USER_EVENT_SOURCE } from './events/index.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 export type TableAccess = 'read' | 'write';
@@ -72,21 +72,64 @@ export const routes: readonly Route[] = [
 ];
 
 /**
- * Functions that consume events from the bus: an EventBridge rule (source + detail-type) delivers
- * to each, with retries and a dead-letter queue. Their handlers throw on failure.
+ * Functions that consume events from the bus: one EventBridge rule per consumer, its pattern derived
+ * from the event declarations (`lib/events`), so an event name is typed once. Their handlers fail
+ * loudly; infra owns retries and dead-letter queues.
+ *
+ * - `sqs`: the rule feeds an SQS queue and the function consumes it in batches (partial batch
+ *   failures, redelivery with backoff, a dead-letter queue and an alarm on it, a concurrency cap).
+ * - `lambda`: the rule invokes the function asynchronously (EventBridge and Lambda retries, then
+ *   the function's dead-letter queue).
  */
 export interface EventConsumer {
   /** File name in `functions/` without the extension. */
   readonly handler: string;
   readonly source: string;
-  readonly detailType: string;
+  readonly detailTypes: readonly string[];
   readonly table: TableAccess;
+  readonly delivery: 'sqs' | 'lambda';
+  /** For `sqs`: at most this many invocations at once (the event source's MaximumConcurrency). */
+  readonly maxConcurrency?: number;
 }
 
+/** Delivery settings of queued consumers (queue, retries, dead letters), in AWS and locally. */
+export const NOTIFIER_QUEUE = {
+  /** Lambda timeout of the notifier: long enough for RongCloud's retries, backoff and failover. */
+  timeoutSeconds: 30,
+  /** A failed message is visible again after this; with maxReceiveCount, it is tried over ~15 min. */
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  batchSize: 10,
+} as const;
+
+/** The notifier's concurrency cap: with the client's per-container rate share it keeps RongCloud's limits. */
+export const NOTIFIER_MAX_CONCURRENCY = 2;
+
 export const consumers: readonly EventConsumer[] = [
+  // Every group event → RongCloud calls and the IM messages SealTalk clients render.
+  {
+    handler: 'notifier',
+    source: EVENT_SOURCE,
+    detailTypes: eventTypes,
+    table: 'write',
+    delivery: 'sqs',
+    maxConcurrency: NOTIFIER_MAX_CONCURRENCY,
+  },
   // Profile changes from the upstream user service, projected like token claims.
-  { handler: 'user-profile-updated', source: USER_EVENT_SOURCE, detailType: 'UserProfileUpdated', table: 'write' },
+  { handler: 'user-profile-updated', source: USER_EVENT_SOURCE, detailTypes: ['UserProfileUpdated'], table: 'write', delivery: 'lambda' },
 ];
+
+/** The bus rule pattern of a consumer (EventBridge pattern syntax, as deployed and as run locally). */
+export const eventPatternOf = (c: EventConsumer): { source: string[]; 'detail-type': string[] } => ({
+  source: [c.source],
+  'detail-type': [...c.detailTypes],
+});
+
+/**
+ * The outbox relay: fed by the table's stream (only outbox inserts, see `OUTBOX_STREAM_FILTER`),
+ * publishes to the bus. It needs no table access beyond reading the stream.
+ */
+export const OUTBOX_RELAY_HANDLER = 'outbox-relay';
 
 /** The function file that serves a route today. */
 export const functionOf = (r: Route): string => (r.implemented ? r.handler : NOT_IMPLEMENTED_HANDLER);
@@ -94,8 +137,8 @@ export const functionOf = (r: Route): string => (r.implemented ? r.handler : NOT
 /** Every distinct function file that serves HTTP routes today. */
 export const httpFunctions = (): string[] => [...new Set(routes.map(functionOf))];
 
-/** Every function of the service: the HTTP ones and the event consumers. */
-export const allFunctions = (): string[] => [...httpFunctions(), ...consumers.map((c) => c.handler)];
+/** Every function of the service: the HTTP ones, the event consumers and the relay. */
+export const allFunctions = (): string[] => [...httpFunctions(), ...consumers.map((c) => c.handler), OUTBOX_RELAY_HANDLER];
 
 /** `GET /group/{id}` style key, as API Gateway names routes (`routeKey`). */
 export const routeKey = (r: Pick<Route, 'method' | 'path'>): string => `${r.method} ${r.path}`;

@@ -46,6 +46,8 @@ export interface GroupRepository {
 export interface MemberRepository {
   /** Current members, ascending user id. */
   list(groupId: string): Promise<Member[]>;
+  /** Which of `userIds` are members of the group right now (strongly consistent). */
+  currentAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>>;
   /** A user's memberships (any group status; callers filter). */
   ofUser(userId: string): Promise<Member[]>;
 }

@@ -46,6 +46,21 @@ export type DomainEvent = { [T in EventType]: { type: T; detail: EventDetail<T> 
 
 export const eventTypes = Object.keys(eventSchemas) as EventType[];
 
+export const isEventType = (name: string): name is EventType => Object.hasOwn(eventSchemas, name);
+
+/**
+ * What an event carries on the bus: its detail plus `eventId` (the outbox item's id, stable across
+ * redeliveries: consumers use it for idempotency).
+ */
+export const busDetailSchema = <T extends EventType>(type: T) => eventSchemas[type].extend({ eventId: z.string().min(1) });
+export type BusDetail<T extends EventType> = EventDetail<T> & { eventId: string };
+
+/**
+ * The stream key of an event: events with the same key share an outbox partition (and so a stream
+ * shard), which keeps their relative order through the relay. Every event of a group has its group.
+ */
+export const streamKeyOf = (event: DomainEvent): string => event.detail.groupId;
+
 /** Builds an event, validating its detail against its schema (a bad event is a bug, caught here). */
 export const domainEvent = <T extends EventType>(type: T, detail: EventDetail<T>): DomainEvent =>
   ({ type, detail: eventSchemas[type].parse(detail) }) as DomainEvent;

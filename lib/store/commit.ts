@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { EVENT_SOURCE, type DomainEvent } from '../events/index.ts';
+import { EVENT_SOURCE, streamKeyOf, type DomainEvent } from '../events/index.ts';
+import { OUTBOX_KIND } from '../events/outbox.ts';
 import { keys } from './keys.ts';
 
 /**
  * The one commit path for every state change: the writes and the domain events that describe them
  * go into ONE TransactWriteItems, the events as outbox items. A committed change is never without
- * its events, and a failed change publishes none. (The relay from the table's stream to
- * EventBridge reads the outbox items; see DESIGN.md "Events".)
+ * its events, and a failed change publishes none. The relay (`functions/outbox-relay.ts`) carries
+ * the outbox items from the table's stream to EventBridge.
  */
 
 export type Write = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -51,8 +52,8 @@ export const outboxWrite = (tableName: string, event: DomainEvent, now: number, 
     Put: {
       TableName: tableName,
       Item: {
-        ...keys.outbox(eventId),
-        kind: 'event',
+        ...keys.outbox(streamKeyOf(event), now, seq, eventId),
+        kind: OUTBOX_KIND,
         eventId,
         source: EVENT_SOURCE,
         detailType: event.type,

@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createCommitter } from './commit.ts';
+import { createDeliveryLedger } from './deliveries.ts';
 import { createGroupRepository } from './groups.ts';
+import { createImMirrorStore } from './im-mirror.ts';
 import { createMemberRepository } from './members.ts';
 import { createUserRepository } from './users.ts';
 
@@ -12,6 +14,8 @@ export const createStore = (client: DynamoDBDocumentClient, tableName: string) =
     groups: createGroupRepository(client, tableName, commit),
     members: createMemberRepository(client, tableName),
     users: createUserRepository(client, tableName),
+    deliveries: createDeliveryLedger(client, tableName),
+    imMirror: createImMirrorStore(client, tableName),
   };
 };
 

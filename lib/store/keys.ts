@@ -39,8 +39,22 @@ export const keys = {
     gsi1sk: `${String(timestamp).padStart(15, '0')}#${groupId}`,
   }),
 
-  /** One domain event in the outbox, written in the same transaction as the change it describes. */
-  outbox: (eventId: string): Key => ({ pk: `OUTBOX#${eventId}`, sk: 'EVENT' }),
+  /**
+   * One domain event in the outbox, written in the same transaction as the change it describes.
+   * Keyed by the event's stream key (its group): all events of one group share a partition, so
+   * they share a stream shard and the relay sees them in commit order. The sort key orders them
+   * within the partition (commit time, then position in the transaction).
+   */
+  outbox: (streamKey: string, createdAt: number, seq: number, eventId: string): Key => ({
+    pk: `OUTBOX#${streamKey}`,
+    sk: `EVENT#${String(createdAt).padStart(15, '0')}#${String(seq).padStart(3, '0')}#${eventId}`,
+  }),
+
+  /** What the notifier already did for one event (idempotency ledger): `GetItem DELIVERY#e / <consumer>`. */
+  delivery: (eventId: string, consumer: string): Key => ({ pk: `DELIVERY#${eventId}`, sk: consumer }),
+
+  /** What the IM system (RongCloud) was last told about a group: `GetItem GROUP#g / IM`. */
+  imMirror: (groupId: string): Key => ({ pk: `${GROUP}${groupId}`, sk: 'IM' }),
 };
 
 /** The group id inside a `GROUP#g` key. */

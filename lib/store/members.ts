@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberRepository } from '../domain/ports.ts';
-import { queryAll } from './batch.ts';
+import { batchGet, queryAll } from './batch.ts';
 import { keys } from './keys.ts';
 import { parseMember } from './items.ts';
 import { TABLE } from './table.ts';
@@ -20,6 +20,11 @@ export const createMemberRepository = (client: DynamoDBDocumentClient, tableName
       ConsistentRead: true,
     });
     return items.map(parseMember);
+  },
+
+  async currentAmong(groupId, userIds) {
+    const items = await batchGet(client, tableName, userIds.map((userId) => keys.member(groupId, userId)), true);
+    return new Set(items.map((item) => parseMember(item).userId));
   },
 
   async ofUser(userId) {

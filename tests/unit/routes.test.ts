@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { consumers, functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import { consumers, functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, OUTBOX_RELAY_HANDLER, routeKey, routes } from '#lib/routes.ts';
 
 const functionFiles = readdirSync(new URL('../../functions/', import.meta.url))
   .filter((f) => f.endsWith('.ts'))
@@ -11,14 +11,16 @@ describe('the route table', () => {
     for (const file of functionFiles) {
       const uses =
         (file === NOT_IMPLEMENTED_HANDLER ? 1 : 0) +
+        (file === OUTBOX_RELAY_HANDLER ? 1 : 0) +
         routes.filter((r) => r.implemented && r.handler === file).length +
         consumers.filter((c) => c.handler === file).length;
       expect(uses, file).toBe(1);
     }
   });
 
-  it('has a function file for every event consumer', () => {
+  it('has a function file for every event consumer and for the outbox relay', () => {
     for (const c of consumers) expect(functionFiles).toContain(c.handler);
+    expect(functionFiles).toContain(OUTBOX_RELAY_HANDLER);
   });
 
   it('has a function file for every implemented route and for the 501 fallback', () => {

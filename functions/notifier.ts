@@ -1,0 +1,22 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { store } from '#lib/app.ts';
+import { createNotifierHandler, createTransport } from '#lib/im/app.ts';
+import type { ImTransport } from '#lib/im/client.ts';
+import { logger } from '#lib/log.ts';
+
+/** Group events from the bus (through SQS) → RongCloud calls and IM messages. */
+let transport: Promise<ImTransport> | undefined;
+
+export const handler = createNotifierHandler({
+  store,
+  sqs: new SQSClient({}),
+  env: process.env,
+  // Read once per container (the secret included); a failed read is retried by the next invocation.
+  transport: () => {
+    transport ??= createTransport(process.env, logger).catch((error: unknown) => {
+      transport = undefined;
+      throw error;
+    });
+    return transport;
+  },
+});

@@ -1,0 +1,50 @@
+import * as z from 'zod';
+import { busDetailSchema, EVENT_SOURCE, isEventType } from './index.ts';
+
+/**
+ * The outbox as the relay reads it: items written by `lib/store/commit.ts` in the same transaction
+ * as the change they describe, carried by the table's stream to EventBridge.
+ */
+
+/** `kind` of outbox items: the stream filter selects on it. */
+export const OUTBOX_KIND = 'event';
+
+/**
+ * The event-source filter of the relay (Lambda filter-criteria syntax, which is EventBridge
+ * pattern syntax applied to the stream record): only INSERTs of outbox items reach the relay. The
+ * CDK stack and the local runtime's stream reader both use this one declaration.
+ */
+export const OUTBOX_STREAM_FILTER = {
+  eventName: ['INSERT'],
+  dynamodb: { NewImage: { kind: { S: [OUTBOX_KIND] } } },
+} as const;
+
+export const outboxItemSchema = z.object({
+  kind: z.literal(OUTBOX_KIND),
+  eventId: z.string().min(1),
+  source: z.literal(EVENT_SOURCE),
+  detailType: z.string().refine(isEventType, { error: 'unknown event type' }),
+  detail: z.string(),
+  createdAt: z.number().int().nonnegative(),
+  seq: z.number().int().nonnegative(),
+});
+
+export type OutboxItem = z.infer<typeof outboxItemSchema>;
+
+/** A PutEvents entry (without the bus name) for one outbox item. */
+export interface BusEntry {
+  Source: string;
+  DetailType: string;
+  Detail: string;
+  Time: Date;
+}
+
+/**
+ * The bus entry of an outbox item: the detail is validated against its event's schema again (the
+ * relay never publishes what consumers would reject) and gets the `eventId`.
+ */
+export const busEntryOf = (raw: Record<string, unknown>): BusEntry => {
+  const item = outboxItemSchema.parse(raw);
+  const detail = busDetailSchema(item.detailType as never).parse({ ...(JSON.parse(item.detail) as object), eventId: item.eventId });
+  return { Source: item.source, DetailType: item.detailType, Detail: JSON.stringify(detail), Time: new Date(item.createdAt) };
+};
