@@ -64,6 +64,16 @@ const rawInput = (event: HttpEvent): Record<string, unknown> => {
   return { ...fromQuery, ...(fromBody as Record<string, unknown>), ...(event.pathParameters ?? {}) };
 };
 
+/**
+ * The ids a request is logged with: `requestId` is API Gateway's (in its access log and its
+ * `apigw-requestid` response header, and in a 500's body), `awsRequestId` the Lambda invocation's
+ * (in the platform's REPORT line). Locally the gateway passes one id as both.
+ */
+const requestIds = (event: HttpEvent, context: Context): { requestId: string; awsRequestId: string } => ({
+  requestId: event.requestContext?.requestId ?? context.awsRequestId,
+  awsRequestId: context.awsRequestId,
+});
+
 export const createEndpointFactory =
   (onCaller: CallerHook) =>
   <S extends z.ZodType>(spec: EndpointSpec<S>): HttpHandler => {
@@ -78,11 +88,7 @@ export const createEndpointFactory =
       .use({
         before: async (request) => {
           const { event, context } = request;
-          const log = createLogger({
-            service: 'sealtalk-group',
-            requestId: context.awsRequestId,
-            route: event.routeKey,
-          });
+          const log = createLogger({ service: 'sealtalk-group', ...requestIds(event, context), route: event.routeKey });
           const state: State = { log };
           (context as Context & { state: State }).state = state;
           state.caller = callerFromEvent(event);
@@ -98,7 +104,8 @@ export const createEndpointFactory =
         },
         onError: async (request) => {
           const state = (request.context as Context & { state?: State }).state;
-          const log = state?.log ?? createLogger({ service: 'sealtalk-group', requestId: request.context.awsRequestId });
+          const ids = requestIds(request.event, request.context);
+          const log = state?.log ?? createLogger({ service: 'sealtalk-group', ...ids });
           const error = request.error;
           if (error instanceof Unauthenticated) {
             request.response = jsonResponse(401, { message: 'Unauthorized' });
@@ -109,7 +116,7 @@ export const createEndpointFactory =
             request.response = jsonResponse(400, { code: 400, message: error.message });
             return;
           }
-          request.response = errorResponse(error, request.context.awsRequestId, log);
+          request.response = errorResponse(error, ids.requestId, log);
         },
       })
       .handler(core);

@@ -37,7 +37,8 @@ const statusOf = (error: DomainError): number => {
 
 /**
  * Maps any error to a response. Domain errors expose their message; anything else is a bug: a
- * generic 500 with the request id, the details only in the log.
+ * generic 500 with `requestId` (API Gateway's request id: the one in the `apigw-requestid` header,
+ * the access log and every log line of the request), the details only in the log.
  */
 export const errorResponse = (error: unknown, requestId: string, log: Logger): APIGatewayProxyStructuredResultV2 => {
   if (error instanceof Rejected) {

@@ -97,7 +97,12 @@ export const notify = async (deps: NotifierDeps, detailType: string, rawDetail: 
     await run();
     await delivery.markDone(name);
   };
-  await (plans[detailType] as Plan<EventType>)(detail as BusDetail<EventType>, step, deps);
+  try {
+    await (plans[detailType] as Plan<EventType>)(detail as BusDetail<EventType>, step, deps);
+  } catch (error) {
+    await delivery.release().catch((releaseError: unknown) => deps.log.warn('lease not released', { error: releaseError }));
+    throw error;
+  }
   await delivery.finish();
   return 'done';
 };

@@ -39,6 +39,8 @@ export interface Delivery {
   markDone(step: string): Promise<void>;
   /** Records the whole event as done and releases the lease. */
   finish(): Promise<void>;
+  /** Gives the lease up after a failure, so a redelivery may go on at once. */
+  release(): Promise<void>;
 }
 
 export interface DeliveryLedger {
@@ -76,7 +78,8 @@ export const createDeliveryLedger = (client: DynamoDBDocumentClient, tableName: 
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
       if (current.Item && ledgerItem.parse(current.Item).status === 'done') {
-        return { done: true, hasDone: () => true, markDone: async () => undefined, finish: async () => undefined };
+        const nothing = async () => undefined;
+        return { done: true, hasDone: () => true, markDone: nothing, finish: nothing, release: nothing };
       }
       throw new DeliveryBusy(eventId);
     }
@@ -111,6 +114,22 @@ export const createDeliveryLedger = (client: DynamoDBDocumentClient, tableName: 
             ExpressionAttributeValues: { ':done': 'done', ':now': now(), ':owner': owner },
           }),
         );
+      },
+      async release() {
+        try {
+          await client.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: key,
+              UpdateExpression: 'SET leaseUntil = :zero',
+              ...ownLease,
+              ExpressionAttributeValues: { ':zero': 0, ':owner': owner },
+            }),
+          );
+        } catch (error) {
+          // Someone else took over after our lease ran out: theirs now.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
       },
     };
   },

@@ -46,13 +46,22 @@ export const concerns = (call: RecordedCall, groupId: string): boolean =>
   call.form.get('targetId') === groupId ||
   (call.form.get('content') ?? '').includes(`"${groupId}"`);
 
+/**
+ * A table of this test file's own on this run's DynamoDB Local, made the one handlers use
+ * (TABLE_NAME): for files whose consumers keep per-event state that must not mix with other files'.
+ */
+export const useOwnTable = async (): Promise<{ tableName: string; ddb: ReturnType<typeof localClient> }> => {
+  const ddb = localClient(process.env.AWS_ENDPOINT_URL_DYNAMODB as string);
+  const tableName = `sealtalk-test-own-${randomBytes(4).toString('hex')}`;
+  await ensureTable(ddb, tableName);
+  process.env.TABLE_NAME = tableName;
+  return { tableName, ddb };
+};
+
 export const startTestPipeline = async (options: PipelineOptions = {}): Promise<TestPipeline> => {
   const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB as string;
-  const tableName = `sealtalk-test-pipeline-${randomBytes(4).toString('hex')}`;
-  const ddb = localClient(endpoint);
-  await ensureTable(ddb, tableName);
+  const { tableName, ddb } = await useOwnTable();
   const fake = await startFakeRongCloud();
-  process.env.TABLE_NAME = tableName;
   process.env.RONGCLOUD_APP_KEY = fake.appKey;
   process.env.RONGCLOUD_APP_SECRET = fake.appSecret;
   process.env.RONGCLOUD_API_URL = fake.url;
