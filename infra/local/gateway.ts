@@ -193,8 +193,17 @@ export const buildEvent = (input: EventInput): APIGatewayProxyEventV2WithJWTAuth
   return event;
 };
 
-/** A Lambda context like the Node.js runtime's, with a real deadline. */
-export const lambdaContext = (functionName: string, timeoutMs = 10_000, region = process.env.AWS_REGION ?? 'us-east-1'): Context => {
+/**
+ * A Lambda context like the Node.js runtime's, with a real deadline. The gateway passes its request
+ * id as `awsRequestId`, so its log line and the handler's carry the same id (in AWS they differ:
+ * handlers log both, see lib/http/endpoint.ts).
+ */
+export const lambdaContext = (
+  functionName: string,
+  timeoutMs = 10_000,
+  requestId: string = randomUUID(),
+  region = process.env.AWS_REGION ?? 'us-east-1',
+): Context => {
   const deadline = Date.now() + timeoutMs;
   const fullName = `sealtalk-group-${functionName}`;
   const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
@@ -204,7 +213,7 @@ export const lambdaContext = (functionName: string, timeoutMs = 10_000, region =
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${fullName}`,
     memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
+    awsRequestId: requestId,
     logGroupName: `/aws/lambda/${fullName}`,
     logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -377,7 +386,7 @@ export const gatewayListener = (options: GatewayOptions): RequestListener => {
       let result: APIGatewayProxyStructuredResultV2;
       try {
         const handler = await load(name);
-        const context = lambdaContext(name, timeoutMs);
+        const context = lambdaContext(name, timeoutMs, requestId);
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Task timed out after ${timeoutMs / 1000} seconds`)), timeoutMs);

@@ -122,11 +122,13 @@ export const startStreamRelay = async (options: StreamRelayOptions, ddb: DynamoD
       start = out.StreamDescription?.LastEvaluatedShardId;
     } while (start);
   };
+  /** Shards that appear after the start are read from their beginning, whatever `startAt` says. */
+  let positioned = false;
   const ensureIterator = async (shard: ShardState): Promise<void> => {
     if (shard.iterator) return;
     shard.iterator = shard.lastSequence
       ? await iteratorFor(shard, 'AFTER_SEQUENCE_NUMBER', shard.lastSequence)
-      : await iteratorFor(shard, options.startAt === 'latest' ? 'LATEST' : 'TRIM_HORIZON');
+      : await iteratorFor(shard, options.startAt === 'latest' && !positioned ? 'LATEST' : 'TRIM_HORIZON');
   };
 
   /** Hands `records` to the handler until they are all through (or dead-lettered). */
@@ -190,7 +192,7 @@ export const startStreamRelay = async (options: StreamRelayOptions, ddb: DynamoD
   };
 
   const loop = async (): Promise<void> => {
-    let lastDiscovery = 0;
+    let lastDiscovery = Date.now();
     while (!stopped) {
       let seen = 0;
       try {
@@ -214,6 +216,10 @@ export const startStreamRelay = async (options: StreamRelayOptions, ddb: DynamoD
       }
     }
   };
+  // Position every shard before returning: 'latest' means "committed after start() resolved".
+  await discover();
+  for (const shard of shards.values()) await ensureIterator(shard);
+  positioned = true;
   const running = loop();
 
   return {

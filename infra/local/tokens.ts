@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { USER_EVENT_SOURCE, type UserProfileUpdated } from '#lib/events/index.ts';
 
 /**
  * Local tokens: HS256 JWTs the local gateway verifies the way API Gateway's JWT authorizer verifies
@@ -52,6 +54,11 @@ export const loadSecret = (dataDir: string = process.env.DATA_DIR || '.data'): s
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+  return readSecretFile(file);
+};
+
+/** The secret in `file` (an existing server's): never creates anything. */
+export const readSecretFile = (file: string): string => {
   const secret = readFileSync(file, 'utf8').trim();
   if (!secret) throw new Error(`${file} is empty: delete it to get a new secret`);
   return secret;
@@ -133,4 +140,51 @@ export const parseTokenArgs = (argv: readonly string[]): TokenArgs => {
   if (userId === undefined) return { ok: false, error: 'missing <userId>' };
   if (userId.length < 1 || userId.length > USER_ID_MAX) return { ok: false, error: `<userId> must be 1-${USER_ID_MAX} characters` };
   return { ok: true, userId, claims };
+};
+
+// --- publishing the profile, as an identity provider's user service would ------------------------
+
+/** The `UserProfileUpdated` detail for the profile claims given (`undefined` when none was). */
+export const profileDetail = (userId: string, claims: ProfileClaimValues): UserProfileUpdated | undefined => {
+  const detail: UserProfileUpdated = { userId };
+  if (claims.name !== undefined) detail.nickname = claims.name;
+  if (claims.picture !== undefined) detail.portraitUri = claims.picture;
+  if (claims.phone_number !== undefined) detail.phone = claims.phone_number;
+  if (claims.gender !== undefined) detail.gender = claims.gender;
+  if (claims.st_account !== undefined) detail.stAccount = claims.st_account;
+  if (claims.group_verify !== undefined) detail.groupVerify = claims.group_verify === '0' ? 0 : 1;
+  return Object.keys(detail).length > 1 ? detail : undefined;
+};
+
+export interface LocalBus {
+  /** The local bus's PutEvents endpoint (`http://127.0.0.1:<port>`). */
+  endpoint: string;
+  busName: string;
+}
+
+/**
+ * Puts one `UserProfileUpdated` (source `sealtalk.user`) on the local bus, so the profile applies
+ * before the user's first request. Throws when the bus cannot be reached or refuses the entry.
+ */
+export const publishProfile = async (bus: LocalBus, detail: UserProfileUpdated, timeoutMs = 5_000): Promise<void> => {
+  const client = new EventBridgeClient({
+    endpoint: bus.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    const out = await client.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: bus.busName, Source: USER_EVENT_SOURCE, DetailType: 'UserProfileUpdated', Detail: JSON.stringify(detail) }],
+      }),
+      { abortSignal: AbortSignal.timeout(timeoutMs) },
+    );
+    if ((out.FailedEntryCount ?? 0) > 0) {
+      const entry = out.Entries?.[0];
+      throw new Error(`the bus refused the event: ${entry?.ErrorCode ?? 'unknown error'}${entry?.ErrorMessage ? ` (${entry.ErrorMessage})` : ''}`);
+    }
+  } finally {
+    client.destroy();
+  }
 };

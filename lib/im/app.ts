@@ -24,6 +24,9 @@ const envSchema = z.object({
   NOTIFIER_RATE_SHARE: z.coerce.number().int().min(1).default(1),
 });
 
+/** Records of one batch in progress at once. */
+const RECORDS_AT_ONCE = 5;
+
 /** Time kept back from the Lambda's deadline for the ledger write and the answer. */
 const DEADLINE_MARGIN_MS = 3_000;
 
@@ -101,7 +104,7 @@ export const createNotifierHandler = (deps: NotifierHandlerDeps) => {
     const im = createRongCloudApi({ call: (path, form, options) => transport.call(path, form, { deadline: deadline(), ...options }) });
     const failures: SQSBatchResponse['batchItemFailures'] = [];
 
-    for (const record of event.Records) {
+    const handle = async (record: SQSRecord): Promise<void> => {
       let log = baseLog.child({ messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount });
       try {
         const envelope = z
@@ -128,7 +131,7 @@ export const createNotifierHandler = (deps: NotifierHandlerDeps) => {
         if (isPermanent(error)) {
           const code = error instanceof ImCallFailed ? error.code : undefined;
           log.error('event dead-lettered: retrying cannot help', { error, code });
-          if (await deadLetter(record, `${error instanceof Error ? error.message : String(error)}${code ? ` (code ${code})` : ''}`, log)) continue;
+          if (await deadLetter(record, `${error instanceof Error ? error.message : String(error)}${code ? ` (code ${code})` : ''}`, log)) return;
         } else if (error instanceof DeliveryBusy) {
           log.info('event is being delivered elsewhere; retried later');
         } else {
@@ -136,7 +139,14 @@ export const createNotifierHandler = (deps: NotifierHandlerDeps) => {
         }
         failures.push({ itemIdentifier: record.messageId });
       }
-    }
+    };
+    // Records of a batch run a few at a time: RongCloud calls wait on the shared rate buckets, the
+    // table round trips overlap. Order does not matter (see lib/im/sync.ts).
+    const queue = [...event.Records];
+    const worker = async (): Promise<void> => {
+      for (let record = queue.shift(); record; record = queue.shift()) await handle(record);
+    };
+    await Promise.all(Array.from({ length: Math.min(RECORDS_AT_ONCE, queue.length) }, worker));
     return { batchItemFailures: failures };
   };
 };

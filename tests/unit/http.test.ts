@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
+import { lambdaContext } from '#infra/local/gateway.ts';
 import { Forbidden, InvalidInput, NoPermission, NotAllowed, NotFound, NotInGroup, Rejected } from '#lib/domain/errors.ts';
 import { createEndpointFactory } from '#lib/http/endpoint.ts';
 import { groupIdField, userIdListField } from '#lib/http/fields.ts';
-import { invoke } from '#tests/helpers/events.ts';
+import { httpEvent, invoke } from '#tests/helpers/events.ts';
 
 const seen: string[] = [];
 const endpoint = createEndpointFactory(async (caller) => {
@@ -140,5 +141,39 @@ describe('the shared HTTP stack', () => {
     expect(reply.body.message).toBe('internal error');
     expect(reply.body.requestId).toEqual(expect.any(String));
     expect(JSON.stringify(reply.body)).not.toContain('secret');
+  });
+});
+
+describe('request ids in logs and in 500s', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  /** Runs `handler` once with API Gateway request id `apigw-1` and Lambda request id `lambda-1`; returns its log entries. */
+  const logsOf = async (handler: ReturnType<typeof endpoint>): Promise<{ body: Record<string, unknown>; entries: Record<string, unknown>[] }> => {
+    vi.stubEnv('LOG_LEVEL', 'info');
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const event = httpEvent({ body: {}, claims: alice });
+    event.requestContext.requestId = 'apigw-1';
+    const out = await handler(event, lambdaContext('test', 10_000, 'lambda-1'));
+    vi.restoreAllMocks();
+    const entries = lines.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { body: JSON.parse(out.body ?? '{}') as Record<string, unknown>, entries };
+  };
+
+  it("logs API Gateway's request id as requestId and the Lambda's as awsRequestId", async () => {
+    const { entries } = await logsOf(endpoint({ input: z.object({}), run: async () => undefined }));
+    expect(entries).toEqual([expect.objectContaining({ message: 'request done', requestId: 'apigw-1', awsRequestId: 'lambda-1', userId: 'alice' })]);
+  });
+
+  it("answers a 500 with API Gateway's request id, the one its log lines carry", async () => {
+    const { body, entries } = await logsOf(failWith(new Error('boom')));
+    expect(body).toEqual({ code: 500, message: 'internal error', requestId: 'apigw-1' });
+    expect(entries).toEqual([expect.objectContaining({ level: 'error', message: 'request failed', requestId: 'apigw-1', awsRequestId: 'lambda-1' })]);
   });
 });

@@ -1,6 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import * as z from 'zod';
+import { createEndpointFactory } from '#lib/http/endpoint.ts';
 import { buildEvent, claimsAsStrings, createGateway, createRouter, lambdaContext, matchRoute, type LambdaHandler } from '#infra/local/gateway.ts';
 import { routes, type Route } from '#lib/routes.ts';
 import { TEST_JWT_SECRET, testToken } from '#tests/helpers/tokens.ts';
@@ -112,6 +114,7 @@ describe('the Lambda context', () => {
     const context = lambdaContext('group-get', 10_000);
     expect(context.functionName).toBe('sealtalk-group-group-get');
     expect(context.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lambdaContext('group-get', 10_000, 'req-1').awsRequestId).toBe('req-1');
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(9_000);
     expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(10_000);
   });
@@ -195,5 +198,58 @@ describe('the gateway over HTTP, with stub handlers', () => {
     expect(res.status).toBe(401);
     expect(await res.text()).toBe('{"message":"Unauthorized"}');
     expect(calls).toBe(0);
+  });
+});
+
+describe('one request id per request', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  const endpoint = createEndpointFactory(async () => undefined);
+  const ok = endpoint({ input: z.object({}), run: async () => ({ ok: true }) });
+  const crash = endpoint({
+    input: z.object({}),
+    run: async () => {
+      throw new Error('boom');
+    },
+  });
+
+  /** One request through the gateway (default request log on stdout) to a real HTTP-stack handler. */
+  const request = async (handler: LambdaHandler): Promise<{ header: string | null; body: Record<string, unknown>; entries: Record<string, unknown>[] }> => {
+    vi.stubEnv('LOG_LEVEL', 'info');
+    server = createGateway({ secret: TEST_JWT_SECRET, load: async () => handler });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', () => resolve()));
+    const token = await testToken('alice');
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/user/groups`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await res.json()) as Record<string, unknown>;
+    vi.restoreAllMocks();
+    const entries = lines.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { header: res.headers.get('apigw-requestid'), body, entries };
+  };
+
+  it("the gateway's log line and the handler's carry the id of the apigw-requestid header", async () => {
+    const { header, entries } = await request(ok);
+    expect(header).toEqual(expect.any(String));
+    const gatewayEntry = entries.find((entry) => entry.message === 'http');
+    const handlerEntry = entries.find((entry) => entry.message === 'request done');
+    expect(gatewayEntry).toMatchObject({ requestId: header, status: 200 });
+    expect(handlerEntry).toMatchObject({ requestId: header, awsRequestId: header });
+  });
+
+  it('a 500 names that same id', async () => {
+    const { header, body, entries } = await request(crash);
+    expect(body).toEqual({ code: 500, message: 'internal error', requestId: header });
+    expect(entries.find((entry) => entry.message === 'request failed')).toMatchObject({ requestId: header, awsRequestId: header });
+    expect(entries.find((entry) => entry.message === 'http')).toMatchObject({ requestId: header, status: 500 });
   });
 });

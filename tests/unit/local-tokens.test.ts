@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadSecret, mintToken, parseTokenArgs, verifyToken, TOKEN_TTL_SECONDS } from '#infra/local/tokens.ts';
+import { loadSecret, mintToken, parseTokenArgs, profileDetail, publishProfile, readSecretFile, verifyToken, TOKEN_TTL_SECONDS } from '#infra/local/tokens.ts';
 
 const secret = 'unit-test-secret';
 
@@ -57,6 +59,16 @@ describe('loadSecret', () => {
     expect(statSync(join(dir, 'local-jwt-secret')).mode & 0o777).toBe(0o600);
   });
 
+  it('reads an existing secret file without creating anything', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokens-'));
+    expect(() => readSecretFile(join(dir, 'missing', 'local-jwt-secret'))).toThrow();
+    expect(() => statSync(join(dir, 'missing'))).toThrow();
+    vi.stubEnv('LOCAL_JWT_SECRET', '');
+    const secret = loadSecret(dir);
+    expect(readSecretFile(join(dir, 'local-jwt-secret'))).toBe(secret);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('prefers LOCAL_JWT_SECRET', () => {
     vi.stubEnv('LOCAL_JWT_SECRET', 'from-env');
     expect(loadSecret(mkdtempSync(join(tmpdir(), 'tokens-')))).toBe('from-env');
@@ -78,5 +90,73 @@ describe('npm run token arguments', () => {
     for (const argv of [[], ['u'.repeat(65)], ['a', '--nope', 'x'], ['a', '--name'], ['a', '--group-verify', '2'], ['a', 'b']]) {
       expect(parseTokenArgs(argv).ok, argv.join(' ')).toBe(false);
     }
+  });
+});
+
+describe('publishing the profile on the local bus', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  interface Recorded {
+    method: string;
+    headers: IncomingMessage['headers'];
+    body: { Entries?: unknown[] };
+  }
+
+  /** A PutEvents endpoint that records each request and answers with `reply`. */
+  const fakeBus = async (reply: { status: number; body: unknown }): Promise<{ endpoint: string; requests: Recorded[] }> => {
+    const requests: Recorded[] = [];
+    server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      req.on('end', () => {
+        requests.push({ method: req.method ?? '', headers: req.headers, body: JSON.parse(text) as Recorded['body'] });
+        res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(reply.body));
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', () => resolve()));
+    return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+  };
+
+  it('maps the profile flags given, and only those, to the UserProfileUpdated detail', () => {
+    expect(profileDetail('alice', {})).toBeUndefined();
+    expect(profileDetail('alice', { name: 'Alice', group_verify: '0' })).toEqual({ userId: 'alice', nickname: 'Alice', groupVerify: 0 });
+    expect(
+      profileDetail('bob', { name: 'Bob', picture: 'https://p', phone_number: '+86 1', gender: 'male', st_account: 'bob1', group_verify: '1' }),
+    ).toEqual({ userId: 'bob', nickname: 'Bob', portraitUri: 'https://p', phone: '+86 1', gender: 'male', stAccount: 'bob1', groupVerify: 1 });
+  });
+
+  it('puts one sealtalk.user UserProfileUpdated event on the named bus with PutEvents', async () => {
+    const bus = await fakeBus({ status: 200, body: { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] } });
+    await publishProfile({ endpoint: bus.endpoint, busName: 'sealtalk-local' }, { userId: 'alice', nickname: 'Alice', groupVerify: 0 });
+    expect(bus.requests).toHaveLength(1);
+    const [request] = bus.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.headers['x-amz-target']).toBe('AWSEvents.PutEvents');
+    expect(request?.body.Entries).toEqual([
+      {
+        EventBusName: 'sealtalk-local',
+        Source: 'sealtalk.user',
+        DetailType: 'UserProfileUpdated',
+        Detail: JSON.stringify({ userId: 'alice', nickname: 'Alice', groupVerify: 0 }),
+      },
+    ]);
+  });
+
+  it('fails when the bus refuses the entry or answers an error', async () => {
+    const refusing = await fakeBus({
+      status: 200,
+      body: { FailedEntryCount: 1, Entries: [{ ErrorCode: 'NotFound', ErrorMessage: 'no such bus' }] },
+    });
+    await expect(publishProfile({ endpoint: refusing.endpoint, busName: 'nope' }, { userId: 'alice', nickname: 'A' })).rejects.toThrow(
+      'the bus refused the event: NotFound (no such bus)',
+    );
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    const broken = await fakeBus({ status: 500, body: { __type: 'InternalException', message: 'boom' } });
+    await expect(publishProfile({ endpoint: broken.endpoint, busName: 'b' }, { userId: 'alice', nickname: 'A' })).rejects.toThrow();
   });
 });
