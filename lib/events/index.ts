@@ -8,34 +8,35 @@ import * as z from 'zod';
 export const EVENT_SOURCE = 'sealtalk.group';
 
 const id = z.string().min(1);
-const timestamp = z.number().int().nonnegative();
+const groupId = id.describe('The group (a SealTalk group id).');
+const timestamp = z.number().int().nonnegative().describe('When the change was committed (epoch ms).');
 
 export const eventSchemas = {
   /** A group was created: the IM group is created with `memberIds`, then ST:GrpNtf `Create`. */
   GroupCreated: z.object({
-    groupId: id,
-    operatorId: id,
-    name: z.string(),
+    groupId,
+    operatorId: id.describe('Who created the group: its owner.'),
+    name: z.string().describe('The group name (HTML-escaped, as stored).'),
     portraitUri: z.string(),
     /** Members who joined at creation (the owner included), in the order the response lists them. */
-    memberIds: z.array(id).min(1),
+    memberIds: z.array(id).min(1).describe('Members who joined at creation, the owner included (invitees are not members yet).'),
     timestamp,
   }),
   /** Invitations were issued: ST:GrpApply to `recipientIds` (type 1: to the invitees; 2: to managers). */
   GroupInvited: z.object({
-    groupId: id,
-    requesterId: id,
-    receiverIds: z.array(id).min(1),
-    recipientIds: z.array(id).min(1),
-    noticeType: z.union([z.literal(1), z.literal(2)]),
-    status: z.literal(2),
+    groupId,
+    requesterId: id.describe('Who invited (or asked to join).'),
+    receiverIds: z.array(id).min(1).describe('The users the invitations are about.'),
+    recipientIds: z.array(id).min(1).describe('Who must answer: the invitees (type 1) or the owner and managers (type 2).'),
+    noticeType: z.union([z.literal(1), z.literal(2)]).describe('1: the invitee must consent; 2: a manager must approve.'),
+    status: z.literal(2).describe('2: waiting.'),
     timestamp,
   }),
   /** The group was renamed: IM refresh, then ST:GrpNtf `Rename`. */
   GroupRenamed: z.object({
-    groupId: id,
-    operatorId: id,
-    name: z.string(),
+    groupId,
+    operatorId: id.describe('Who renamed the group.'),
+    name: z.string().describe('The new name (HTML-escaped, as stored).'),
     timestamp,
   }),
 } as const;
@@ -52,7 +53,8 @@ export const isEventType = (name: string): name is EventType => Object.hasOwn(ev
  * What an event carries on the bus: its detail plus `eventId` (the outbox item's id, stable across
  * redeliveries: consumers use it for idempotency).
  */
-export const busDetailSchema = <T extends EventType>(type: T) => eventSchemas[type].extend({ eventId: z.string().min(1) });
+export const busDetailSchema = <T extends EventType>(type: T) =>
+  eventSchemas[type].extend({ eventId: z.string().min(1).describe('Unique per event and stable across redeliveries: deduplicate on it.') });
 export type BusDetail<T extends EventType> = EventDetail<T> & { eventId: string };
 
 /**

@@ -16,8 +16,11 @@ import { keys } from './keys.ts';
 export type Write = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export const MAX_TRANSACTION_ITEMS = 100;
-/** How long an outbox item stays after the relay has had its chance (seconds). */
-const OUTBOX_RETENTION_S = 24 * 3600;
+/**
+ * How long an outbox item stays (seconds): longer than the relay's stream retries (24 h), so an
+ * operator can still re-publish what ended in the relay's failure queue (README, "Operating").
+ */
+const OUTBOX_RETENTION_S = 7 * 24 * 3600;
 
 /** Why one item of a cancelled transaction failed, by the position of the write in `writes`. */
 export interface CancellationReason {
