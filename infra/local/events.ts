@@ -40,10 +40,14 @@ export interface LocalEvents {
   stop(): Promise<void>;
 }
 
-const load = async <H>(name: string): Promise<H> => {
-  const module = (await import(`#functions/${name}.ts`)) as { handler?: unknown };
-  if (typeof module.handler !== 'function') throw new Error(`functions/${name}.ts does not export a handler`);
-  return module.handler as H;
+/** `functions/<name>.ts`'s handler, imported on first use (like a cold start), then kept. */
+const lazyHandler = <H>(name: string): (() => Promise<H>) => {
+  let loaded: Promise<H> | undefined;
+  return () =>
+    (loaded ??= (import(`#functions/${name}.ts`) as Promise<{ handler?: unknown }>).then((module) => {
+      if (typeof module.handler !== 'function') throw new Error(`functions/${name}.ts does not export a handler`);
+      return module.handler as H;
+    }));
 };
 
 type SqsHandler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse | void>;
@@ -52,7 +56,7 @@ type InvokedHandler = (event: EventBridgeEvent<string, unknown>) => Promise<unkn
 const ruleOf = (consumer: EventConsumer, retryDelayMs: number | undefined): LocalRule => {
   const pattern = eventPatternOf(consumer);
   if (consumer.delivery === 'sqs') {
-    let handler: Promise<SqsHandler> | undefined;
+    const handler = lazyHandler<SqsHandler>(consumer.handler);
     return {
       name: consumer.handler,
       pattern,
@@ -63,14 +67,11 @@ const ruleOf = (consumer: EventConsumer, retryDelayMs: number | undefined): Loca
         maxConcurrency: consumer.maxConcurrency ?? 2,
         maxReceiveCount: NOTIFIER_QUEUE.maxReceiveCount,
         ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
-        handler: async (event) => {
-          handler ??= load<SqsHandler>(consumer.handler);
-          return (await handler)(event, lambdaContext(consumer.handler, NOTIFIER_QUEUE.timeoutSeconds * 1000));
-        },
+        handler: async (event) => (await handler())(event, lambdaContext(consumer.handler, NOTIFIER_QUEUE.timeoutSeconds * 1000)),
       },
     };
   }
-  let handler: Promise<InvokedHandler> | undefined;
+  const handler = lazyHandler<InvokedHandler>(consumer.handler);
   return {
     name: consumer.handler,
     pattern,
@@ -78,10 +79,7 @@ const ruleOf = (consumer: EventConsumer, retryDelayMs: number | undefined): Loca
       kind: 'lambda',
       retryAttempts: 2,
       ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
-      handler: async (event) => {
-        handler ??= load<InvokedHandler>(consumer.handler);
-        return (await handler)(event);
-      },
+      handler: async (event) => (await handler())(event),
     },
   };
 };
@@ -102,7 +100,7 @@ export const startLocalEvents = async (options: LocalEventsOptions): Promise<Loc
   process.env.NOTIFIER_DLQ_URL = `${bus.endpoint}/${ACCOUNT}/notifier-dlq`;
   process.env.NOTIFIER_RATE_SHARE = String(consumers.find((c) => c.handler === 'notifier')?.maxConcurrency ?? 1);
 
-  let relayHandler: Promise<(event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>> | undefined;
+  const relayHandler = lazyHandler<(event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>>(OUTBOX_RELAY_HANDLER);
   let relay: StreamRelay;
   try {
     relay = await startStreamRelay(
@@ -113,10 +111,7 @@ export const startLocalEvents = async (options: LocalEventsOptions): Promise<Loc
         checkpointFile: join(options.dataDir, 'relay-checkpoint.json'),
         startAt: options.startAt ?? 'oldest',
         ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
-        handler: async (event) => {
-          relayHandler ??= load(OUTBOX_RELAY_HANDLER);
-          return (await relayHandler)(event);
-        },
+        handler: async (event) => (await relayHandler())(event),
         // The event source's on-failure destination: the records' coordinates, kept for an operator.
         onFailure: (records, reason) =>
           appendFileSync(
