@@ -47,9 +47,14 @@ describe('npm start with RONGCLOUD_* set', { timeout: 45_000 }, () => {
     const [alice, bob, carol] = [uniqueUserId('alice'), uniqueUserId('bob'), uniqueUserId('carol')];
     const aliceToken = token(service.port, alice, '--name', 'Alice');
     // Minting publishes Carol's profile on the local bus (as a user service would): her consent
-    // setting counts before she ever made a request. The bus delivers within milliseconds.
+    // setting counts before she ever made a request. Seen through a group she is already in.
+    const { id: probe } = await createOver(service.port, aliceToken, { name: 'Probe', memberIds: [carol] });
     token(service.port, carol, '--name', 'Carol', '--group-verify', '0');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor('Carol’s published profile', async () => {
+      const res = await fetch(`http://127.0.0.1:${service.port}/group/${probe}/members`, { headers: { authorization: `Bearer ${aliceToken}` } });
+      const members = ((await res.json()) as { result: { user: { id: string; nickname: string } }[] }).result;
+      return members.some((m) => m.user.id === carol && m.user.nickname === 'Carol') ? true : undefined;
+    }, 10_000);
 
     const { id: groupId, userStatus } = await createOver(service.port, aliceToken, { name: 'Weekend hikers', memberIds: [bob, carol] });
     expect(userStatus).toContainEqual({ id: carol, status: 3 });

@@ -101,16 +101,21 @@ describe('the notifier', () => {
 
   it('sends an event RongCloud refuses with 1002 to the dead-letter queue at once, without blocking the rest of the batch', async () => {
     const first = await newGroup('Refused');
+    await deliver(sqsEvent(sqsRecord(first.events[0]!)));
+    expect((await api.rename(first.owner, { groupId: first.groupId, name: 'Bad name' })).body.code).toBe(200);
+    const renamed = (await outboxEnvelopes(first.groupId))[1]!;
     const second = await newGroup('Fine');
-    fake.fail('/group/create.json', { status: 200, code: 1002, errorMessage: 'groupName invalid' });
-    const refused = sqsRecord(first.events[0]!);
+    fake.reset();
+    fake.fail('/group/refresh.json', { status: 200, code: 1002, errorMessage: 'groupName invalid' });
+
+    const refused = sqsRecord(renamed);
     expect(await deliver(sqsEvent(refused, sqsRecord(second.events[0]!)))).toEqual({ batchItemFailures: [] });
-    expect(fake.attempts.filter((a) => a.path === '/group/create.json' && a.form.get('groupId') === first.groupId)).toHaveLength(1);
+    expect(fake.attempts.filter((a) => a.path === '/group/refresh.json')).toHaveLength(1);
     expect(calls(first.groupId)).toEqual([]);
     expect(calls(second.groupId).map(summary)).toEqual(['/group/create.json', '/message/group/publish.json Create']);
-    const dead = deadLetters().filter((d) => (d.body.detail as { groupId?: string }).groupId === first.groupId);
+    const dead = deadLetters().filter((d) => d.body.id === renamed.id);
     expect(dead).toHaveLength(1);
-    expect(dead[0]!.reason).toMatch(/1002/);
+    expect(dead[0]!.reason).toMatch(/code 1002/);
   });
 
   it('sends each call once when the same event is delivered twice, one after the other or at the same time', async () => {
