@@ -10,7 +10,8 @@ import { createStore } from './store/index.ts';
  * per container (at cold start), then shared by every invocation.
  */
 
-const NOTICE_TTL_MS = 7 * 24 * 3600 * 1000;
+/** A waiting invitation or join request lapses after 7 days. */
+const NOTICE_TTL_S = 7 * 24 * 3600;
 
 export const store = createStore(createDocumentClient(), config.TABLE_NAME);
 
@@ -18,10 +19,13 @@ export const deps: Deps = {
   groups: store.groups,
   members: store.members,
   users: store.users,
+  invitations: store.invitations,
+  departures: store.departures,
+  roles: store.roles,
   limits: {
     maxGroupMembers: config.MAX_GROUP_MEMBERS,
     maxUserGroups: config.MAX_USER_GROUPS,
-    noticeTtlMs: NOTICE_TTL_MS,
+    noticeTtlS: NOTICE_TTL_S,
   },
   now: Date.now,
   newGroupId,

@@ -10,16 +10,16 @@ import { escapeWithin, GROUP_NAME } from './text.ts';
  * Rules follow the SealTalk reference, with the fixes listed in DESIGN.md "Decisions".
  */
 
-const UNKNOWN_GROUP = 'Unknown group.';
+export const UNKNOWN_GROUP = 'Unknown group.';
 
-const groupName = (raw: string): string => {
+export const groupName = (raw: string): string => {
   const name = escapeWithin(raw, GROUP_NAME.min, GROUP_NAME.max);
   if (name === null) throw new InvalidInput('name: Length of group name is out of limit.');
   return name;
 };
 
 /** The group, if it is visible: unknown, malformed and half-created ids are all "Unknown group." */
-const visibleGroup = async (deps: Deps, groupId: string): Promise<Group> => {
+export const visibleGroup = async (deps: Deps, groupId: string): Promise<Group> => {
   const group = isPossibleGroupId(groupId) ? await deps.groups.get(groupId) : null;
   if (!group || group.status === 'creating') throw new NotFound(UNKNOWN_GROUP);
   return group;
@@ -83,6 +83,7 @@ export const createGroup = async (
     name,
     portraitUri,
     creatorId: callerId,
+    managerIds: [],
     memberCount: added.length + 1,
     maxMemberCount: maxGroupMembers,
     certiStatus: 1,
@@ -114,10 +115,10 @@ export const createGroup = async (
     status: NoticeStatus.waiting,
     requesterId: callerId,
     receiverId: userId,
-    viewerId: userId,
-    groupName: name,
+    viewerIds: [userId],
+    createdAt: now,
     timestamp: now,
-    expiresAt: now + deps.limits.noticeTtlMs,
+    expiresAt: Math.floor(now / 1000) + deps.limits.noticeTtlS,
   }));
   // The reference lists the directly added users, then the creator, then the invited ones.
   const joined = [...added, callerId];

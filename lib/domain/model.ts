@@ -14,7 +14,10 @@ export interface Group {
   id: string;
   name: string;
   portraitUri: string;
+  /** The owner (the reference's `creatorId`): exactly one, always a member while the group is active. */
   creatorId: string;
+  /** The managers (role 2), kept in the same transactions as their member items' roles. */
+  managerIds: string[];
   memberCount: number;
   maxMemberCount: number;
   /** 0 = approval needed for invites by plain members, 1 = off (the reference's inverted flag). */
@@ -57,6 +60,19 @@ export interface Profile {
   groupCount: number;
 }
 
+/**
+ * Profile fields a source may set (token claims, `UserProfileUpdated` events); absent fields are
+ * left as they are.
+ */
+export interface ProfileFields {
+  nickname?: string;
+  portraitUri?: string;
+  phone?: string;
+  gender?: string;
+  stAccount?: string;
+  groupVerify?: 0 | 1;
+}
+
 /** A profile for a user never seen (no token, no profile event): empty names, defaults. */
 export const unknownProfile = (userId: string): Profile => ({
   userId,
@@ -71,7 +87,50 @@ export const unknownProfile = (userId: string): Profile => ({
 
 /** Notice types: 1 = waiting for the invitee, 2 = waiting for a manager. */
 export const NoticeType = { invitee: 1, manager: 2 } as const;
+export type NoticeType = (typeof NoticeType)[keyof typeof NoticeType];
 /** Notice statuses: 0 ignored, 1 agreed, 2 waiting, 3 expired. */
 export const NoticeStatus = { ignored: 0, agreed: 1, waiting: 2, expired: 3 } as const;
+export type NoticeStatus = (typeof NoticeStatus)[keyof typeof NoticeStatus];
+
+/**
+ * An invitation (type 1: the invitee must consent) or a join request (type 2: the owner or a
+ * manager must approve), one per (group, type, receiver): a repeated invitation updates it.
+ */
+export interface Notice {
+  groupId: string;
+  type: NoticeType;
+  receiverId: string;
+  requesterId: string;
+  status: NoticeStatus;
+  /** Whose notice list shows it: the invitee (type 1); the owner and managers when requested (type 2). */
+  viewerIds: string[];
+  /** Epoch ms of the first request. */
+  createdAt: number;
+  /** Epoch ms of the last change (request, decision, expiry). */
+  timestamp: number;
+  /**
+   * Epoch SECONDS (the table's TTL unit, used as is everywhere): a waiting notice lapses then
+   * (7 days after the request), a decided one is kept until then (30 days after the decision).
+   * Past it, a notice is gone for every reader, whether or not TTL has deleted it yet.
+   */
+  expiresAt: number;
+}
+
+/** Why someone left: 0 kicked by the owner, 1 kicked by a manager, 2 quit. */
+export const QuitReason = { kickedByOwner: 0, kickedByManager: 1, quit: 2 } as const;
+export type QuitReason = (typeof QuitReason)[keyof typeof QuitReason];
+
+/** One departure from a group, with the leaver's name and portrait as they were then. */
+export interface ExitRecord {
+  groupId: string;
+  quitUserId: string;
+  quitNickname: string;
+  quitPortraitUri: string;
+  quitReason: QuitReason;
+  /** Epoch ms. */
+  quitTime: number;
+  operatorId: string | null;
+  operatorName: string | null;
+}
 /** `userStatus` of create/add answers: 1 added, 2 waiting for a manager, 3 waiting for the invitee. */
 export const AddStatus = { added: 1, waitingManager: 2, waitingInvitee: 3 } as const;

@@ -1,25 +1,16 @@
 import type { DomainEvent } from '../events/index.ts';
-import type { Group, Member, Profile } from './model.ts';
+import type { DepartureStore } from './departures.ts';
+import type { InvitationStore } from './invitations.ts';
+import type { Group, Member, Notice, Profile } from './model.ts';
+import type { RoleStore } from './roles.ts';
+
+export type { Notice } from './model.ts';
 
 /**
  * What the domain needs from storage. `lib/store` implements these over DynamoDB; every invariant
  * (exact counts, limits, one owner) is enforced there by conditions and transactions, and the
  * repositories turn failed conditions into domain errors.
  */
-
-export interface Notice {
-  groupId: string;
-  type: number;
-  status: number;
-  requesterId: string;
-  receiverId: string;
-  /** Whose inbox it is in (the invitee for type 1, each manager for type 2). */
-  viewerId: string;
-  groupName: string;
-  timestamp: number;
-  /** Epoch ms after which a pending notice no longer counts. */
-  expiresAt: number;
-}
 
 export interface NewGroup {
   group: Group;
@@ -62,14 +53,17 @@ export interface Limits {
   maxGroupMembers: number;
   /** Groups one user may be in. */
   maxUserGroups: number;
-  /** How long a pending notice waits before it expires (ms). */
-  noticeTtlMs: number;
+  /** How long a pending notice waits before it lapses (seconds). */
+  noticeTtlS: number;
 }
 
 export interface Deps {
   groups: GroupRepository;
   members: MemberRepository;
   users: UserRepository;
+  invitations: InvitationStore;
+  departures: DepartureStore;
+  roles: RoleStore;
   limits: Limits;
   now: () => number;
   newGroupId: () => string;

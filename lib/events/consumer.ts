@@ -1,6 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import type * as z from 'zod';
-import { describeIssues } from '../http/fields.ts';
+import { describeIssues } from '../validation.ts';
 import { logger, type Logger } from '../log.ts';
 
 /**

@@ -10,6 +10,7 @@ export const EVENT_SOURCE = 'sealtalk.group';
 const id = z.string().min(1);
 const groupId = id.describe('The group (a SealTalk group id).');
 const timestamp = z.number().int().nonnegative().describe('When the change was committed (epoch ms).');
+const ids = z.array(id).min(1);
 
 export const eventSchemas = {
   /** A group was created: the IM group is created with `memberIds`, then ST:GrpNtf `Create`. */
@@ -37,6 +38,62 @@ export const eventSchemas = {
     groupId,
     operatorId: id.describe('Who renamed the group.'),
     name: z.string().describe('The new name (HTML-escaped, as stored).'),
+    timestamp,
+  }),
+  /** Users became members (add, join, an agreed invitation): IM join, then ST:GrpNtf `Add`. */
+  MembersJoined: z.object({
+    groupId,
+    operatorId: id.describe('Who added them (themself for a join; the original inviter for an agreed invitation).'),
+    memberIds: ids.describe('The new members.'),
+    timestamp,
+  }),
+  /** Members were kicked: ST:GrpNtf `Kicked` (they still receive it), then IM quit. */
+  MembersKicked: z.object({
+    groupId,
+    operatorId: id.describe('The owner or manager who kicked them.'),
+    memberIds: ids.describe('The kicked members.'),
+    timestamp,
+  }),
+  /** A member quit: ST:GrpNtf `Quit` (with the new owner when the owner quit), then IM quit. */
+  MemberQuit: z.object({
+    groupId,
+    userId: id.describe('Who quit.'),
+    newOwnerId: id.nullable().describe('The new owner when the owner quit and others remain, else null.'),
+    timestamp,
+  }),
+  /** The group was dismissed (by its owner, or by its last member quitting): ST:GrpNtf `Dismiss`, IM dismiss. */
+  GroupDismissed: z.object({
+    groupId,
+    operatorId: id.describe('Who dismissed it.'),
+    /** Owner and managers at dismissal: the mute whitelist to roll back. */
+    whitelistIds: z.array(id).describe('The owner and managers at dismissal (their mute-whitelist entries are rolled back).'),
+    timestamp,
+  }),
+  /** Ownership moved: ST:GrpNtf `Transfer`; the mute whitelist follows while muted. */
+  OwnerTransferred: z.object({
+    groupId,
+    operatorId: id.describe('The previous owner (now a plain member).'),
+    newOwnerId: id.describe('The new owner.'),
+    timestamp,
+  }),
+  /** Members became managers: ST:GrpNtf `SetManager`; the mute whitelist follows while muted. */
+  ManagersSet: z.object({ groupId, operatorId: id.describe('The owner.'), memberIds: ids.describe('The new managers.'), timestamp }),
+  /** Managers became plain members: ST:GrpNtf `RemoveManager`; the mute whitelist follows while muted. */
+  ManagersRemoved: z.object({ groupId, operatorId: id.describe('The owner.'), memberIds: ids.describe('The former managers.'), timestamp }),
+  /** An invitation or join request was answered: ST:GrpApply confirmation to the one who answered. */
+  InvitationAnswered: z.object({
+    groupId,
+    operatorId: id.describe('Who answered: the invitee (type 1) or an owner/manager (type 2).'),
+    receiverId: id.describe('The user the notice is about.'),
+    noticeType: z.union([z.literal(1), z.literal(2)]),
+    status: z.union([z.literal(0), z.literal(1)]).describe('1 agreed, 0 ignored.'),
+    timestamp,
+  }),
+  /** Waiting notices of a dismissed group expired: ST:GrpApply type 0 status 3 to whoever held one. */
+  NoticesExpired: z.object({
+    groupId,
+    operatorId: id.describe('Who dismissed the group.'),
+    recipientIds: ids.describe('The viewers of the expired notices.'),
     timestamp,
   }),
 } as const;

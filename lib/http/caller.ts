@@ -1,23 +1,15 @@
 import * as z from 'zod';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import type { ProfileFields } from '../domain/model.ts';
 
 /**
  * Who is calling: read from the JWT claims API Gateway's authorizer verified (locally, the local
  * gateway builds the same event). Never from the body.
  */
 
-export interface ProfileClaims {
-  nickname?: string;
-  portraitUri?: string;
-  phone?: string;
-  gender?: string;
-  stAccount?: string;
-  groupVerify?: 0 | 1;
-}
-
 export interface Caller {
   userId: string;
-  profile: ProfileClaims;
+  profile: ProfileFields;
 }
 
 /**
@@ -60,7 +52,7 @@ export const callerFromEvent = (event: APIGatewayProxyEventV2WithJWTAuthorizer):
   const parsed = claimsSchema.safeParse(withCustomClaims(event.requestContext?.authorizer?.jwt?.claims ?? {}));
   if (!parsed.success) throw new Unauthenticated();
   const c = parsed.data;
-  const profile: ProfileClaims = {};
+  const profile: ProfileFields = {};
   if (c.name !== undefined) profile.nickname = c.name;
   if (c.picture !== undefined) profile.portraitUri = c.picture;
   if (c.phone_number !== undefined) profile.phone = c.phone_number;

@@ -6,7 +6,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { callerFromEvent, Unauthenticated, type Caller } from './caller.ts';
-import { describeIssues } from './fields.ts';
+import { describeIssues } from '../validation.ts';
 import { errorResponse, jsonResponse, success } from './responses.ts';
 import { createLogger, type Logger } from '../log.ts';
 

@@ -32,17 +32,3 @@ export const userIdListField = () =>
 
 /** Free text that may be empty (bulletins, display names); length rules live in the domain. */
 export const textField = () => z.string({ error: (iss) => (isAbsent(iss.input) ? 'required' : 'expected a string') });
-
-/** Turns zod issues into one message naming each field: `memberIds[1]: expected a non-empty user id`. */
-export const describeIssues = (error: z.ZodError): string =>
-  error.issues
-    .slice(0, 5)
-    .map((issue) => {
-      const path = issue.path.reduce<string>(
-        (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
-        '',
-      );
-      const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
-      return `${path || 'body'}: ${message}`;
-    })
-    .join('; ');

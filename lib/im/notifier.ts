@@ -2,8 +2,8 @@ import type { GroupRepository, MemberRepository, UserRepository } from '../domai
 import { busDetailSchema, type BusDetail, type EventType } from '../events/index.ts';
 import type { DeliveryLedger } from '../store/deliveries.ts';
 import type { ImMirrorStore } from '../store/im-mirror.ts';
-import { groupApply, groupNotification } from './messages.ts';
-import { ensureGroup, type SyncDeps } from './sync.ts';
+import { groupApply, groupNotification, type GroupOperation } from './messages.ts';
+import { ensureGroup, syncUsers, syncWhitelist, type SyncDeps } from './sync.ts';
 
 /**
  * What the IM system must hear about each domain event: the RongCloud calls and the IM messages
@@ -33,6 +33,50 @@ type Plan<T extends EventType> = (detail: BusDetail<T>, step: Step, deps: Notifi
 const nicknameOf = async (deps: NotifierDeps, userId: string): Promise<string> =>
   (await deps.users.getProfiles([userId])).get(userId)?.nickname ?? '';
 
+/** The operator's nickname and the targets' ids with their nicknames, in the same order. */
+const namesOf = async (deps: NotifierDeps, operatorId: string, targetIds: readonly string[]) => {
+  const profiles = await deps.users.getProfiles([operatorId, ...targetIds]);
+  return {
+    operatorNickname: profiles.get(operatorId)?.nickname ?? '',
+    targetUserIds: [...targetIds],
+    targetUserDisplayNames: targetIds.map((id) => profiles.get(id)?.nickname ?? ''),
+  };
+};
+
+/** ST:GrpNtf about members (`targetUserIds` with `targetUserDisplayNames`), from __system__. */
+const announceMembers = async (
+  deps: NotifierDeps,
+  e: { groupId: string; operatorId: string; timestamp: number },
+  operation: GroupOperation,
+  targetIds: readonly string[],
+  extra: { newCreatorId?: string | null; operatorId?: string } = {},
+) => {
+  const names = await namesOf(deps, e.operatorId, targetIds);
+  await deps.im.publishGroupMessage(groupNotification(e.groupId, e.operatorId, operation, { ...names, ...extra, timestamp: e.timestamp }));
+};
+
+/** ST:GrpApply to `recipients`, about the live group (its name, or "" when it is gone). */
+const applyMessage = async (
+  deps: NotifierDeps,
+  e: { groupId: string; timestamp: number },
+  requesterId: string,
+  recipients: readonly string[],
+  type: number,
+  status: number,
+) => {
+  const [operatorNickname, group] = await Promise.all([nicknameOf(deps, requesterId), deps.groups.get(e.groupId)]);
+  await deps.im.publishPrivateMessage(
+    groupApply(requesterId, recipients, {
+      operatorNickname,
+      targetGroupId: e.groupId,
+      targetGroupName: group && group.status === 'active' ? group.name : '',
+      status,
+      type,
+      timestamp: e.timestamp,
+    }),
+  );
+};
+
 const plans: { [T in EventType]: Plan<T> } = {
   GroupCreated: async (e, step, deps) => {
     await step('im', () => ensureGroup(deps, e.groupId));
@@ -45,19 +89,7 @@ const plans: { [T in EventType]: Plan<T> } = {
   },
 
   GroupInvited: async (e, step, deps) => {
-    const [operatorNickname, group] = await Promise.all([nicknameOf(deps, e.requesterId), deps.groups.get(e.groupId)]);
-    await step('apply', () =>
-      deps.im.publishPrivateMessage(
-        groupApply(e.requesterId, e.recipientIds, {
-          operatorNickname,
-          targetGroupId: e.groupId,
-          targetGroupName: group && group.status === 'active' ? group.name : '',
-          status: e.status,
-          type: e.noticeType,
-          timestamp: e.timestamp,
-        }),
-      ),
-    );
+    await step('apply', () => applyMessage(deps, e, e.requesterId, e.recipientIds, e.noticeType, e.status));
   },
 
   GroupRenamed: async (e, step, deps) => {
@@ -70,6 +102,59 @@ const plans: { [T in EventType]: Plan<T> } = {
         groupNotification(e.groupId, e.operatorId, 'Rename', { operatorNickname, targetGroupName: e.name, timestamp: e.timestamp }),
       ),
     );
+  },
+
+  MembersJoined: async (e, step, deps) => {
+    // In the IM group first, so the new members receive their own Add notification.
+    await step('im', () => syncUsers(deps, e.groupId, e.memberIds));
+    await step('notify', () => announceMembers(deps, e, 'Add', e.memberIds));
+  },
+
+  MembersKicked: async (e, step, deps) => {
+    // Told before they leave the IM group, so the kicked receive it too.
+    await step('notify', () => announceMembers(deps, e, 'Kicked', e.memberIds));
+    await step('im', () => syncUsers(deps, e.groupId, e.memberIds));
+  },
+
+  MemberQuit: async (e, step, deps) => {
+    await step('notify', () => announceMembers(deps, { ...e, operatorId: e.userId }, 'Quit', [e.userId], { newCreatorId: e.newOwnerId }));
+    await step('im', () => syncUsers(deps, e.groupId, [e.userId]));
+    if (e.newOwnerId) await step('whitelist', () => syncWhitelist(deps, e.groupId, [e.newOwnerId as string]));
+  },
+
+  GroupDismissed: async (e, step, deps) => {
+    const operatorNickname = await nicknameOf(deps, e.operatorId);
+    await step('notify', () =>
+      deps.im.publishGroupMessage(groupNotification(e.groupId, e.operatorId, 'Dismiss', { operatorNickname, timestamp: e.timestamp })),
+    );
+    await step('im', () => deps.im.dismissGroup(e.groupId, e.operatorId));
+    // Mute state survives dismissal at RongCloud (and a re-created group with the same id).
+    await step('unban', () => deps.im.unbanGroup(e.groupId));
+    await step('whitelist', () => deps.im.removeWhitelist(e.groupId, e.whitelistIds));
+  },
+
+  OwnerTransferred: async (e, step, deps) => {
+    await step('notify', () => announceMembers(deps, e, 'Transfer', [e.newOwnerId], { operatorId: e.operatorId }));
+    await step('whitelist', () => syncWhitelist(deps, e.groupId, [e.operatorId, e.newOwnerId]));
+  },
+
+  ManagersSet: async (e, step, deps) => {
+    await step('notify', () => announceMembers(deps, e, 'SetManager', e.memberIds, { operatorId: e.operatorId }));
+    await step('whitelist', () => syncWhitelist(deps, e.groupId, e.memberIds));
+  },
+
+  ManagersRemoved: async (e, step, deps) => {
+    await step('notify', () => announceMembers(deps, e, 'RemoveManager', e.memberIds, { operatorId: e.operatorId }));
+    await step('whitelist', () => syncWhitelist(deps, e.groupId, e.memberIds));
+  },
+
+  InvitationAnswered: async (e, step, deps) => {
+    // The confirmation the reference sends to whoever answered.
+    await step('apply', () => applyMessage(deps, e, e.operatorId, [e.operatorId], e.noticeType, e.status));
+  },
+
+  NoticesExpired: async (e, step, deps) => {
+    await step('apply', () => applyMessage(deps, e, e.operatorId, e.recipientIds, 0, 3));
   },
 };
 

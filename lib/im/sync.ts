@@ -113,3 +113,25 @@ export const syncUsers = async (deps: SyncDeps, groupId: string, userIds: readon
   }
   throw new StillChanging(groupId);
 };
+
+/**
+ * While the group is muted, the owner and managers may still speak: makes the mute whitelist of
+ * `userIds` match their current role (added if owner or manager, removed otherwise). Roles move on
+ * transfer, set_manager, remove_manager and an owner's quit.
+ */
+export const syncWhitelist = async (deps: SyncDeps, groupId: string, userIds: readonly string[]): Promise<void> => {
+  let applied: string | undefined;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const group = await deps.groups.get(groupId);
+    if (!group || group.status !== 'active' || group.isMute !== 1) return;
+    const privileged = new Set([group.creatorId, ...group.managerIds]);
+    const allowed = userIds.filter((id) => privileged.has(id));
+    const state = JSON.stringify(allowed);
+    if (state === applied) return;
+    const others = userIds.filter((id) => !privileged.has(id));
+    if (allowed.length > 0) await deps.im.addWhitelist(groupId, allowed);
+    if (others.length > 0) await deps.im.removeWhitelist(groupId, others);
+    applied = state;
+  }
+  throw new StillChanging(groupId);
+};

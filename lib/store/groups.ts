@@ -5,7 +5,7 @@ import type { GroupRepository } from '../domain/ports.ts';
 import { logger } from '../log.ts';
 import { batchGet } from './batch.ts';
 import { CommitCancelled, MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
-import { groupToItem, memberToItem, noticeToItem, parseGroup } from './items.ts';
+import { groupToItem, inboxToItem, memberToItem, noticeToItem, parseGroup } from './items.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -103,7 +103,7 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
 
     async create({ group, members, notices, events }, { maxUserGroups }) {
       const memberSteps = members.map((m) => [put(memberToItem(m)), addGroupCount(m.userId, maxUserGroups)]);
-      const noticeSteps = notices.map((n) => put(noticeToItem(n)));
+      const noticeSteps = notices.flatMap((n) => [put(noticeToItem(n)), ...n.viewerIds.map((v) => put(inboxToItem(v, n)))]);
       const size = 1 + memberSteps.length * 2 + noticeSteps.length + events.length;
 
       if (size <= MAX_TRANSACTION_ITEMS) {

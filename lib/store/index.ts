@@ -3,12 +3,17 @@ import { createCommitter } from './commit.ts';
 import { createDeliveryLedger } from './deliveries.ts';
 import { createGroupRepository } from './groups.ts';
 import { createImMirrorStore } from './im-mirror.ts';
+import { createDepartureStore } from './departures.ts';
+import { createInvitationStore } from './invitations.ts';
+import { createMembershipWrites } from './membership.ts';
+import { createRoleStore } from './roles.ts';
 import { createMemberRepository } from './members.ts';
 import { createUserRepository } from './users.ts';
 
 /** All repositories over one table, sharing one client and one commit path. */
 export const createStore = (client: DynamoDBDocumentClient, tableName: string) => {
   const commit = createCommitter(client, tableName);
+  const membership = createMembershipWrites(client, tableName, commit);
   return {
     commit,
     groups: createGroupRepository(client, tableName, commit),
@@ -16,6 +21,9 @@ export const createStore = (client: DynamoDBDocumentClient, tableName: string) =
     users: createUserRepository(client, tableName),
     deliveries: createDeliveryLedger(client, tableName),
     imMirror: createImMirrorStore(client, tableName),
+    invitations: createInvitationStore(client, tableName, membership),
+    departures: createDepartureStore(client, tableName, membership),
+    roles: createRoleStore(client, tableName, membership),
   };
 };
 

@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import type { Group, Member, Profile } from '../domain/model.ts';
-import type { Notice } from '../domain/ports.ts';
+import type { ExitRecord, Group, Member, Notice, Profile } from '../domain/model.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -15,6 +14,7 @@ const groupItem = z.object({
   name: z.string(),
   portraitUri: z.string().default(''),
   creatorId: z.string(),
+  managerIds: z.array(z.string()).default([]),
   memberCount: int.nonnegative(),
   maxMemberCount: int.positive(),
   certiStatus: int.default(1),
@@ -74,11 +74,50 @@ const profileItem = z.object({
 
 export const parseProfile = (item: Record<string, unknown>): Profile => profileItem.parse(item);
 
-export const noticeToItem = (n: Notice) => ({
-  ...keys.notice(n.groupId, n.type, n.receiverId, n.viewerId),
-  ...keys.noticeGsi1(n.viewerId, n.timestamp, n.groupId),
-  kind: 'notice',
-  ...n,
-  // The table's TTL attribute is epoch seconds; readers compare it too, since TTL deletes lazily.
-  expiresAt: Math.floor(n.expiresAt / 1000),
+const noticeItem = z.object({
+  groupId: z.string(),
+  type: z.union([z.literal(1), z.literal(2)]),
+  receiverId: z.string(),
+  requesterId: z.string(),
+  status: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+  viewerIds: z.array(z.string()),
+  createdAt: int,
+  timestamp: int,
+  expiresAt: int,
 });
+
+export const parseNotice = (item: Record<string, unknown>): Notice => noticeItem.parse(item);
+
+export const noticeToItem = (n: Notice) => ({ ...keys.notice(n.groupId, n.type, n.receiverId), kind: 'notice', ...n });
+
+/** A viewer's pointer to a notice; it outlives any state of the notice (the notice decides what shows). */
+export const inboxToItem = (viewerId: string, n: Pick<Notice, 'groupId' | 'type' | 'receiverId' | 'expiresAt'>) => ({
+  ...keys.inbox(viewerId, n.groupId, n.type, n.receiverId),
+  kind: 'inbox',
+  viewerId,
+  groupId: n.groupId,
+  type: n.type,
+  receiverId: n.receiverId,
+  expiresAt: n.expiresAt + INBOX_GRACE_S,
+});
+
+/** Inbox pointers stay this long past their notice's expiry (a decision extends the notice). */
+export const INBOX_GRACE_S = 31 * 24 * 3600;
+
+const inboxItem = z.object({ groupId: z.string(), type: z.union([z.literal(1), z.literal(2)]), receiverId: z.string() });
+export const parseInbox = (item: Record<string, unknown>) => inboxItem.parse(item);
+
+const exitItem = z.object({
+  groupId: z.string(),
+  quitUserId: z.string(),
+  quitNickname: z.string(),
+  quitPortraitUri: z.string(),
+  quitReason: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+  quitTime: int,
+  operatorId: z.string().nullable(),
+  operatorName: z.string().nullable(),
+});
+
+export const parseExit = (item: Record<string, unknown>): ExitRecord => exitItem.parse(item);
+
+export const exitToItem = (e: ExitRecord) => ({ ...keys.exited(e.groupId, e.quitUserId, e.quitTime), kind: 'exited', ...e });

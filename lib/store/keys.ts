@@ -11,6 +11,8 @@ export interface Key {
 const GROUP = 'GROUP#';
 const USER = 'USER#';
 const MEMBER = 'MEMBER#';
+const INBOX = 'INBOX#';
+const EXITED = 'EXITED#';
 
 export const keys = {
   /** Get a group's metadata item: `GetItem GROUP#g / META`. */
@@ -28,16 +30,27 @@ export const keys = {
   /** A user's profile (nickname, portrait, ..., groupVerify, groupCount): `GetItem USER#u / PROFILE`. */
   profile: (userId: string): Key => ({ pk: `${USER}${userId}`, sk: 'PROFILE' }),
 
-  /** One pending/decided notice, deterministic per (group, type, receiver, viewer) so writes upsert. */
-  notice: (groupId: string, type: number, receiverId: string, viewerId: string): Key => ({
+  /** A notice (invitation or join request), one per (group, type, receiver) so requests upsert. */
+  notice: (groupId: string, type: number, receiverId: string): Key => ({ pk: `${GROUP}${groupId}`, sk: `NOTICE#${type}#${receiverId}` }),
+  /** A group's notices (dismissal expires the waiting ones): `Query GROUP#g, begins_with(sk, NOTICE#)`. */
+  noticesOf: (groupId: string) => ({ pk: `${GROUP}${groupId}`, skPrefix: 'NOTICE#' }),
+  /** A notice in one viewer's notice list (points at the notice). */
+  inbox: (viewerId: string, groupId: string, type: number, receiverId: string): Key => ({
+    pk: `${USER}${viewerId}`,
+    sk: `${INBOX}${groupId}#${type}#${receiverId}`,
+  }),
+  /** A viewer's notice list: `Query USER#u, begins_with(sk, INBOX#)`. */
+  inboxOf: (viewerId: string) => ({ pk: `${USER}${viewerId}`, skPrefix: INBOX }),
+
+  /** One departure from a group: `GROUP#g / EXITED#u#<quit ms>`. */
+  exited: (groupId: string, userId: string, quitTime: number): Key => ({
     pk: `${GROUP}${groupId}`,
-    sk: `NOTICE#${type}#${receiverId}#${viewerId}`,
+    sk: `${EXITED}${userId}#${String(quitTime).padStart(15, '0')}`,
   }),
-  /** GSI1 keys of a notice: a viewer's inbox, newest first by `timestamp`. */
-  noticeGsi1: (viewerId: string, timestamp: number, groupId: string) => ({
-    gsi1pk: `INBOX#${viewerId}`,
-    gsi1sk: `${String(timestamp).padStart(15, '0')}#${groupId}`,
-  }),
+  /** A group's exited list: `Query GROUP#g, begins_with(sk, EXITED#)`. */
+  exitedOf: (groupId: string) => ({ pk: `${GROUP}${groupId}`, skPrefix: EXITED }),
+  /** One user's departures from a group (removed on re-admission): `begins_with(sk, EXITED#u#)`. */
+  exitedOfUser: (groupId: string, userId: string) => ({ pk: `${GROUP}${groupId}`, skPrefix: `${EXITED}${userId}#` }),
 
   /**
    * One domain event in the outbox, written in the same transaction as the change it describes.

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unknownProfile, type Profile } from '../domain/model.ts';
+import { unknownProfile, type Profile, type ProfileFields } from '../domain/model.ts';
 import type { UserRepository } from '../domain/ports.ts';
-import type { ProfileClaims } from '../http/caller.ts';
 import { batchGet } from './batch.ts';
 import { keys } from './keys.ts';
 import { parseProfile } from './items.ts';
@@ -17,19 +16,19 @@ const RECENT_LIMIT = 10_000;
 
 export interface UserStore extends UserRepository {
   /** Writes the claims the token carries, unless this exact set was already written. */
-  projectClaims(userId: string, claims: ProfileClaims): Promise<void>;
+  projectClaims(userId: string, claims: ProfileFields): Promise<void>;
   /**
    * Applies a `UserProfileUpdated` event from the user service, unless a newer one was already
    * applied (events may arrive out of order). Returns whether it was applied.
    */
-  applyProfileEvent(userId: string, fields: ProfileClaims, eventTime: number): Promise<boolean>;
+  applyProfileEvent(userId: string, fields: ProfileFields, eventTime: number): Promise<boolean>;
 }
 
 export const createUserRepository = (client: DynamoDBDocumentClient, tableName: string): UserStore => {
   /** Claims hashes this container already wrote: most requests then cost no write at all. */
   const recent = new Map<string, string>();
 
-  const defined = (fields: ProfileClaims) => Object.entries(fields).filter(([, v]) => v !== undefined);
+  const defined = (fields: ProfileFields) => Object.entries(fields).filter(([, v]) => v !== undefined);
 
   /**
    * Sets the defined `fields` on a profile, guarded by `guard` (an attribute the same source keeps
@@ -37,7 +36,7 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
    */
   const writeProfile = async (
     userId: string,
-    fields: ProfileClaims,
+    fields: ProfileFields,
     guard: { attribute: string; value: unknown; condition: string },
   ): Promise<boolean> => {
     const names: Record<string, string> = { '#guard': guard.attribute };

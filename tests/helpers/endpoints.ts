@@ -14,7 +14,7 @@ export interface Reply {
   body: { code?: number; result?: unknown; message?: string } & Record<string, unknown>;
 }
 
-const call = (method: 'GET' | 'POST', path: string, as: As, body?: unknown): Promise<Reply> => {
+const call = (method: 'GET' | 'POST' | 'DELETE', path: string, as: As, body?: unknown): Promise<Reply> => {
   const { sub, ...claims } = typeof as === 'string' ? { sub: as } : as;
   return callRoute<Reply['body']>(method, path, { as: sub, claims, ...(body === undefined ? {} : { body }) });
 };
@@ -25,6 +25,21 @@ export const api = {
   members: (as: As, id: string) => call('GET', `/group/${encodeURIComponent(id)}/members`, as),
   rename: (as: As, body: unknown) => call('POST', '/group/rename', as, body),
   userGroups: (as: As) => call('GET', '/user/groups', as),
+  add: (as: As, body: unknown) => call('POST', '/group/add', as, body),
+  join: (as: As, body: unknown) => call('POST', '/group/join', as, body),
+  kick: (as: As, body: unknown) => call('POST', '/group/kick', as, body),
+  quit: (as: As, body: unknown) => call('POST', '/group/quit', as, body),
+  dismiss: (as: As, body: unknown) => call('POST', '/group/dismiss', as, body),
+  transfer: (as: As, body: unknown) => call('POST', '/group/transfer', as, body),
+  setManager: (as: As, body: unknown) => call('POST', '/group/set_manager', as, body),
+  removeManager: (as: As, body: unknown) => call('POST', '/group/remove_manager', as, body),
+  agree: (as: As, body: unknown) => call('POST', '/group/agree', as, body),
+  noticeInfo: (as: As) => call('GET', '/group/notice_info', as),
+  clearNotice: (as: As, body?: unknown) => call('POST', '/group/clear_notice', as, body),
+  exitedList: (as: As, body: unknown) => call('POST', '/group/exited_list', as, body),
+  /** GET /group/{id}/members with a query string (paging). */
+  membersPage: (as: As, id: string, query: Record<string, string>) =>
+    call('GET', `/group/${encodeURIComponent(id)}/members?${new URLSearchParams(query).toString()}`, as),
 };
 
 /** Creates a group and returns its id, failing loudly if creation did not succeed. */

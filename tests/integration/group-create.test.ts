@@ -4,7 +4,7 @@ import { Rejected } from '#lib/domain/errors.ts';
 import { Role, type Group, type Member } from '#lib/domain/model.ts';
 import { keys } from '#lib/store/keys.ts';
 import { api, createGroup } from '#tests/helpers/endpoints.ts';
-import { eventsFor, groupItem, memberItem, partitionItems, patch, profileItem } from '#tests/helpers/db.ts';
+import { eventsFor, groupItem, memberItem, partitionItems, patch, profileItem, getItem } from '#tests/helpers/db.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 interface Created {
@@ -81,8 +81,10 @@ describe('POST /group/create', () => {
     expect((await groupItem(id))?.memberCount).toBe(2);
     expect(await memberItem(id, shy)).toBeUndefined();
     const [notice] = await partitionItems(id, 'NOTICE#');
-    expect(notice).toMatchObject({ type: 1, status: 2, requesterId: owner, receiverId: shy, viewerId: shy, groupName: 'Mixed' });
+    expect(notice).toMatchObject({ type: 1, status: 2, requesterId: owner, receiverId: shy, viewerIds: [shy] });
     expect(notice?.expiresAt).toBeGreaterThan(Date.now() / 1000 + 6 * 24 * 3600);
+    expect(notice?.expiresAt).toBeLessThanOrEqual(Date.now() / 1000 + 7 * 24 * 3600);
+    expect(await getItem(keys.inbox(shy, id, 1, shy))).toMatchObject({ groupId: id, type: 1, receiverId: shy });
 
     const events = await eventsFor(id);
     expect(events.map((e) => e.detailType)).toEqual(['GroupCreated', 'GroupInvited']);
@@ -199,7 +201,7 @@ describe('POST /group/create', () => {
         groupId, userId, role, displayName: '', groupNickname: '', createdAt: now, updatedAt: now, timestamp: now,
       });
       const group: Group = {
-        id: groupId, name: 'Racy', portraitUri: '', creatorId: owner, memberCount: 151, maxMemberCount: 500,
+        id: groupId, name: 'Racy', portraitUri: '', creatorId: owner, managerIds: [], memberCount: 151, maxMemberCount: 500,
         certiStatus: 1, isMute: 0, memberProtection: 0, clearStatus: 0, bulletin: null, bulletinTime: null,
         copiedTime: 0, status: 'active', deletedAt: null, createdAt: now, updatedAt: now, version: 1,
       };

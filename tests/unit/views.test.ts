@@ -3,7 +3,7 @@ import { Role, unknownProfile, type Group, type Member } from '#lib/domain/model
 import { groupView, membersView, userGroupsView } from '#lib/domain/views.ts';
 
 const group = (overrides: Partial<Group> = {}): Group => ({
-  id: 'g1', name: 'G', portraitUri: '', creatorId: 'owner', memberCount: 3, maxMemberCount: 500, certiStatus: 1,
+  id: 'g1', name: 'G', portraitUri: '', creatorId: 'owner', managerIds: [], memberCount: 3, maxMemberCount: 500, certiStatus: 1,
   isMute: 0, memberProtection: 0, clearStatus: 0, bulletin: null, bulletinTime: null, copiedTime: 0,
   status: 'active', deletedAt: null, createdAt: 1, updatedAt: 2, version: 1, ...overrides,
 });

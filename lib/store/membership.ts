@@ -1,0 +1,214 @@
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ExitRecord, Group, Member, Notice } from '../domain/model.ts';
+import type { DomainEvent } from '../events/index.ts';
+import { batchGet, queryAll } from './batch.ts';
+import { CommitCancelled, type Commit, type Write } from './commit.ts';
+import { exitToItem, inboxToItem, memberToItem, noticeToItem, parseExit, parseGroup, parseMember, parseNotice } from './items.ts';
+import { keys } from './keys.ts';
+
+/**
+ * The building blocks of every membership change (add, join, agree, kick, quit, dismiss, transfer,
+ * managers): the writes that keep the invariants, composed by the repositories into ONE
+ * transaction with the change's events, and the reads they start from.
+ *
+ * - A member joins: the member item (must not exist) and +1 on the user's group count (within the
+ *   per-user limit); the group's `memberCount` moves by the same number in the same transaction,
+ *   within `maxMemberCount`, only while the group is active (`groupSeats`).
+ * - A member leaves: the member item (must exist, with the role the caller saw) and −1 on the count.
+ * - A departure leaves an exit record; a re-admission deletes the user's records.
+ */
+
+/** A write and what its failed condition means (the domain error to raise). */
+export interface Guarded {
+  write: Write;
+  /** Called with the item as it was (when the write asked for ALL_OLD) if this write's condition failed. */
+  fails?: (old: Record<string, unknown> | undefined) => Error;
+}
+
+export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName: string, commit: Commit) => {
+  const w = {
+    /**
+     * The group item: active, and `memberCount + delta` within `[0, maxMemberCount]`; `set` adds
+     * SET clauses (`#name = :value` with their names and values), `condition` extra conditions.
+     */
+    group: (
+      groupId: string,
+      delta: number,
+      now: number,
+      fails: Guarded['fails'],
+      extra: { set?: string[]; condition?: string[]; names?: Record<string, string>; values?: Record<string, unknown> } = {},
+    ): Guarded => ({
+      write: {
+        Update: {
+          TableName: tableName,
+          Key: keys.group(groupId),
+          UpdateExpression: `SET updatedAt = :now${extra.set?.length ? `, ${extra.set.join(', ')}` : ''} ADD memberCount :delta, version :one`,
+          ConditionExpression: [
+            'attribute_exists(pk)',
+            '#status = :active',
+            ...(delta > 0 ? ['memberCount <= maxMemberCount - :delta'] : delta < 0 ? ['memberCount >= :minus'] : []),
+            ...(extra.condition ?? []),
+          ].join(' AND '),
+          ExpressionAttributeNames: { '#status': 'status', ...extra.names },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':delta': delta,
+            ':one': 1,
+            ':active': 'active',
+            ...(delta < 0 ? { ':minus': -delta } : {}),
+            ...extra.values,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      fails,
+    }),
+
+    /** A new member (not already one) and +1 on their group count within `maxUserGroups`. */
+    join: (member: Member, maxUserGroups: number, fails: { exists: Guarded['fails']; limit: Guarded['fails'] }): Guarded[] => [
+      {
+        write: {
+          Put: {
+            TableName: tableName,
+            Item: memberToItem(member),
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        fails: fails.exists,
+      },
+      {
+        write: {
+          Update: {
+            TableName: tableName,
+            Key: keys.profile(member.userId),
+            UpdateExpression: 'SET userId = :u, kind = :k ADD groupCount :one',
+            ConditionExpression: 'attribute_not_exists(groupCount) OR groupCount < :max',
+            ExpressionAttributeValues: { ':u': member.userId, ':k': 'profile', ':one': 1, ':max': maxUserGroups },
+          },
+        },
+        fails: fails.limit,
+      },
+    ],
+
+    /** A member leaves: the member item (still there, with `role` when given) and −1 on their group count. */
+    leave: (groupId: string, userId: string, fails: Guarded['fails'], role?: number): Guarded[] => [
+      {
+        write: {
+          Delete: {
+            TableName: tableName,
+            Key: keys.member(groupId, userId),
+            ConditionExpression: role === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND #role = :role',
+            ...(role === undefined ? {} : { ExpressionAttributeNames: { '#role': 'role' }, ExpressionAttributeValues: { ':role': role } }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        fails,
+      },
+      {
+        write: {
+          Update: {
+            TableName: tableName,
+            Key: keys.profile(userId),
+            UpdateExpression: 'ADD groupCount :minus',
+            ExpressionAttributeValues: { ':minus': -1 },
+          },
+        },
+      },
+    ],
+
+    /** Sets a member's role, guarded by the role the caller saw. */
+    role: (groupId: string, userId: string, from: number, to: number, now: number, fails: Guarded['fails']): Guarded => ({
+      write: {
+        Update: {
+          TableName: tableName,
+          Key: keys.member(groupId, userId),
+          UpdateExpression: 'SET #role = :to, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #role = :from',
+          ExpressionAttributeNames: { '#role': 'role' },
+          ExpressionAttributeValues: { ':to': to, ':from': from, ':now': now },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      fails,
+    }),
+
+    exit: (record: ExitRecord): Guarded => ({ write: { Put: { TableName: tableName, Item: exitToItem(record) } } }),
+    deleteExit: (record: Pick<ExitRecord, 'groupId' | 'quitUserId' | 'quitTime'>): Guarded => ({
+      write: { Delete: { TableName: tableName, Key: keys.exited(record.groupId, record.quitUserId, record.quitTime) } },
+    }),
+
+    /** A notice and its viewers' pointers (an upsert: a repeated request replaces it). */
+    notice: (notice: Notice, condition?: { expression: string; values: Record<string, unknown>; names?: Record<string, string>; fails: Guarded['fails'] }): Guarded[] => [
+      {
+        write: {
+          Put: {
+            TableName: tableName,
+            Item: noticeToItem(notice),
+            ...(condition
+              ? {
+                  ConditionExpression: condition.expression,
+                  ExpressionAttributeValues: condition.values,
+                  ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+                }
+              : {}),
+          },
+        },
+        ...(condition ? { fails: condition.fails } : {}),
+      },
+      ...notice.viewerIds.map((viewerId) => ({ write: { Put: { TableName: tableName, Item: inboxToItem(viewerId, notice) } } })),
+    ],
+  };
+
+  const reads = {
+    async group(groupId: string): Promise<Group | null> {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId), ConsistentRead: true }));
+      return out.Item ? parseGroup(out.Item) : null;
+    },
+    async member(groupId: string, userId: string): Promise<Member | null> {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.member(groupId, userId), ConsistentRead: true }));
+      return out.Item ? parseMember(out.Item) : null;
+    },
+    /** The members among `userIds` (strongly consistent), by user id. */
+    async members(groupId: string, userIds: readonly string[]): Promise<Map<string, Member>> {
+      const items = await batchGet(client, tableName, userIds.map((u) => keys.member(groupId, u)), true);
+      return new Map(items.map(parseMember).map((m): [string, Member] => [m.userId, m]));
+    },
+    async notice(groupId: string, type: number, receiverId: string): Promise<Notice | null> {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.notice(groupId, type, receiverId), ConsistentRead: true }));
+      return out.Item ? parseNotice(out.Item) : null;
+    },
+    /** A user's exit records in a group (deleted when they are admitted again). */
+    async exitsOf(groupId: string, userId: string): Promise<ExitRecord[]> {
+      const { pk, skPrefix } = keys.exitedOfUser(groupId, userId);
+      const items = await queryAll(client, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
+        ConsistentRead: true,
+      });
+      return items.map(parseExit);
+    },
+  };
+
+  /**
+   * Commits `guarded` writes with `events` in one transaction; a failed condition becomes the
+   * domain error its write names (the first failed one), anything else is thrown as is.
+   */
+  const commitGuarded = async (guarded: Guarded[], events: DomainEvent[], now: number): Promise<void> => {
+    try {
+      await commit({ writes: guarded.map((g) => g.write), events }, now);
+    } catch (error) {
+      if (!(error instanceof CommitCancelled)) throw error;
+      const index = error.firstFailed();
+      const fails = guarded[index]?.fails;
+      if (fails) throw fails(error.reasons[index]?.item);
+      throw error;
+    }
+  };
+
+  return { writes: w, reads, commitGuarded };
+};
+
+export type MembershipWrites = ReturnType<typeof createMembershipWrites>;
