@@ -168,23 +168,30 @@ export interface MemberWithProfile {
 
 /**
  * GET /group/{id}/members: members only. Returns the viewer's role too, so the view can apply
- * member protection (plain members do not see other members' phone and stAccount).
+ * member protection (plain members do not see other members' phone and stAccount). The whole list
+ * by default (what the clients expect); with `page`, at most `page.limit` members after
+ * `page.after`, and where to continue.
  */
 export const listMembers = async (
   deps: Deps,
   callerId: string,
   groupId: string,
-): Promise<{ group: Group; viewer: Member; members: MemberWithProfile[] }> => {
+  page?: { limit: number; after?: string | undefined },
+): Promise<{ group: Group; viewer: Member; members: MemberWithProfile[]; after?: string }> => {
   if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
-  const [group, members] = await Promise.all([deps.groups.get(groupId), deps.members.list(groupId)]);
-  if (!group || group.status !== 'active' || members.length === 0) throw new NotFound(UNKNOWN_GROUP);
-  const viewer = members.find((m) => m.userId === callerId);
+  const [group, viewer, listed] = await Promise.all([
+    deps.groups.get(groupId),
+    deps.members.get(groupId, callerId),
+    page ? deps.members.page(groupId, page.limit, page.after) : deps.members.list(groupId).then((members) => ({ members, after: undefined })),
+  ]);
+  if (!group || group.status !== 'active') throw new NotFound(UNKNOWN_GROUP);
   if (!viewer) throw new Forbidden('Only group member can get group member info.');
-  const profiles = await deps.users.getProfiles(members.map((m) => m.userId));
+  const profiles = await deps.users.getProfiles(listed.members.map((m) => m.userId));
   return {
     group,
     viewer,
-    members: members.map((member) => ({ member, profile: profiles.get(member.userId) as Profile })),
+    members: listed.members.map((member) => ({ member, profile: profiles.get(member.userId) as Profile })),
+    ...(listed.after === undefined ? {} : { after: listed.after }),
   };
 };
 

@@ -34,9 +34,19 @@ export interface GroupRepository {
   rename(input: { groupId: string; ownerId: string; name: string; now: number; event: DomainEvent }): Promise<void>;
 }
 
+export interface MemberPage {
+  members: Member[];
+  /** The user id to continue after; absent on the last page. */
+  after?: string;
+}
+
 export interface MemberRepository {
   /** Current members, ascending user id. */
   list(groupId: string): Promise<Member[]>;
+  /** At most `limit` members after user id `after` (ascending user id). */
+  page(groupId: string, limit: number, after?: string): Promise<MemberPage>;
+  /** One membership, or null (strongly consistent). */
+  get(groupId: string, userId: string): Promise<Member | null>;
   /** Which of `userIds` are members of the group right now (strongly consistent). */
   currentAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>>;
   /** A user's memberships (any group status; callers filter). */

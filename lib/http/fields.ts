@@ -32,3 +32,34 @@ export const userIdListField = () =>
 
 /** Free text that may be empty (bulletins, display names); length rules live in the domain. */
 export const textField = () => z.string({ error: (iss) => (isAbsent(iss.input) ? 'required' : 'expected a string') });
+
+/** A page size from the query string: 1 to 500. */
+export const pageLimitField = () =>
+  z.coerce
+    .number({ error: 'expected a number from 1 to 500' })
+    .int({ error: 'expected a number from 1 to 500' })
+    .min(1, { error: 'expected a number from 1 to 500' })
+    .max(500, { error: 'expected a number from 1 to 500' });
+
+const CURSOR = /^[A-Za-z0-9_-]{1,400}$/;
+
+/** An opaque paging cursor as this service hands it out (`nextCursor`). */
+export const cursorField = () =>
+  z
+    .string({ error: 'expected a cursor from nextCursor' })
+    .regex(CURSOR, { error: 'expected a cursor from nextCursor' })
+    .refine((value) => decodeCursorOrNull(value) !== null, { error: 'expected a cursor from nextCursor' });
+
+/** Cursors are base64url JSON `{"a": <the key to continue after>}`: opaque to clients, checked here. */
+export const encodeCursor = (after: string): string => Buffer.from(JSON.stringify({ a: after })).toString('base64url');
+
+const decodeCursorOrNull = (cursor: string): string | null => {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
+    return typeof parsed.a === 'string' && parsed.a.length > 0 && parsed.a.length <= 64 ? parsed.a : null;
+  } catch {
+    return null;
+  }
+};
+
+export const decodeCursor = (cursor: string): string => decodeCursorOrNull(cursor) ?? '';

@@ -21,8 +21,26 @@ export const jsonResponse = (statusCode: number, body: unknown): APIGatewayProxy
   body: JSON.stringify(body),
 });
 
-export const success = (result: unknown): APIGatewayProxyStructuredResultV2 =>
-  jsonResponse(200, result === undefined || result === null ? { code: 200 } : { code: 200, result });
+const PAGE = Symbol('page');
+
+/**
+ * A page of a list: the body keeps `result` the array clients parse and adds `nextCursor` beside it
+ * when there is more.
+ */
+export interface Page {
+  readonly [PAGE]: true;
+  items: unknown[];
+  nextCursor?: string;
+}
+
+export const page = (items: unknown[], nextCursor?: string): Page => ({ [PAGE]: true, items, ...(nextCursor ? { nextCursor } : {}) });
+
+const isPage = (value: unknown): value is Page => typeof value === 'object' && value !== null && PAGE in value;
+
+export const success = (result: unknown): APIGatewayProxyStructuredResultV2 => {
+  if (isPage(result)) return jsonResponse(200, { code: 200, result: result.items, ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) });
+  return jsonResponse(200, result === undefined || result === null ? { code: 200 } : { code: 200, result });
+};
 
 /** HTTP status of each domain error class; `Rejected` answers HTTP 200 with its business code. */
 const statusOf = (error: DomainError): number => {

@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberRepository } from '../domain/ports.ts';
 import { batchGet, queryAll } from './batch.ts';
 import { keys } from './keys.ts';
@@ -20,6 +20,28 @@ export const createMemberRepository = (client: DynamoDBDocumentClient, tableName
       ConsistentRead: true,
     });
     return items.map(parseMember);
+  },
+
+  async page(groupId, limit, after) {
+    const { pk, skPrefix } = keys.membersOf(groupId);
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+        ConsistentRead: true,
+        Limit: limit,
+        ...(after === undefined ? {} : { ExclusiveStartKey: keys.member(groupId, after) }),
+      }),
+    );
+    const members = (out.Items ?? []).map(parseMember);
+    const last = out.LastEvaluatedKey ? members.at(-1)?.userId : undefined;
+    return last === undefined ? { members } : { members, after: last };
+  },
+
+  async get(groupId, userId) {
+    const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.member(groupId, userId), ConsistentRead: true }));
+    return out.Item ? parseMember(out.Item) : null;
   },
 
   async currentAmong(groupId, userIds) {
