@@ -37,14 +37,14 @@ const route = (method: HttpMethod, path: string, handler: string, table: TableAc
 
 export const routes: readonly Route[] = [
   route('POST', '/group/create', 'group-create', 'write', true),
-  route('POST', '/group/add', 'group-add', 'write'),
-  route('POST', '/group/join', 'group-join', 'write'),
-  route('POST', '/group/kick', 'group-kick', 'write'),
-  route('POST', '/group/quit', 'group-quit', 'write'),
-  route('POST', '/group/dismiss', 'group-dismiss', 'write'),
-  route('POST', '/group/transfer', 'group-transfer', 'write'),
-  route('POST', '/group/set_manager', 'group-set-manager', 'write'),
-  route('POST', '/group/remove_manager', 'group-remove-manager', 'write'),
+  route('POST', '/group/add', 'group-add', 'write', true),
+  route('POST', '/group/join', 'group-join', 'write', true),
+  route('POST', '/group/kick', 'group-kick', 'write', true),
+  route('POST', '/group/quit', 'group-quit', 'write', true),
+  route('POST', '/group/dismiss', 'group-dismiss', 'write', true),
+  route('POST', '/group/transfer', 'group-transfer', 'write', true),
+  route('POST', '/group/set_manager', 'group-set-manager', 'write', true),
+  route('POST', '/group/remove_manager', 'group-remove-manager', 'write', true),
   route('POST', '/group/rename', 'group-rename', 'write', true),
   route('POST', '/group/fav', 'group-fav-add', 'write'),
   route('DELETE', '/group/fav', 'group-fav-remove', 'write'),
@@ -53,9 +53,9 @@ export const routes: readonly Route[] = [
   route('POST', '/group/set_portrait_uri', 'group-set-portrait-uri', 'write'),
   route('POST', '/group/set_display_name', 'group-set-display-name', 'write'),
   route('POST', '/group/set_certification', 'group-set-certification', 'write'),
-  route('POST', '/group/agree', 'group-agree', 'write'),
-  route('GET', '/group/notice_info', 'group-notice-info', 'read'),
-  route('POST', '/group/clear_notice', 'group-clear-notice', 'write'),
+  route('POST', '/group/agree', 'group-agree', 'write', true),
+  route('GET', '/group/notice_info', 'group-notice-info', 'read', true),
+  route('POST', '/group/clear_notice', 'group-clear-notice', 'write', true),
   route('POST', '/group/mute_all', 'group-mute-all', 'write'),
   route('POST', '/group/set_regular_clear', 'group-set-regular-clear', 'write'),
   route('POST', '/group/get_regular_clear', 'group-get-regular-clear', 'read'),
@@ -63,7 +63,7 @@ export const routes: readonly Route[] = [
   route('POST', '/group/set_member_info', 'group-set-member-info', 'write'),
   route('POST', '/group/get_member_info', 'group-get-member-info', 'read'),
   route('POST', '/group/copy_group', 'group-copy', 'write'),
-  route('POST', '/group/exited_list', 'group-exited-list', 'read'),
+  route('POST', '/group/exited_list', 'group-exited-list', 'read', true),
   // Literal routes above win over `{id}` (API Gateway picks the most specific match).
   route('GET', '/group/{id}', 'group-get', 'read', true),
   route('GET', '/group/{id}/members', 'group-members', 'read', true),
@@ -117,6 +117,8 @@ export const consumers: readonly EventConsumer[] = [
   },
   // Profile changes from the upstream user service, projected like token claims.
   { handler: 'user-profile-updated', source: USER_EVENT_SOURCE, detailTypes: ['UserProfileUpdated'], table: 'write', delivery: 'lambda' },
+  // A dismissed group's members and counts are released, its waiting notices expired (resumable, idempotent).
+  { handler: 'group-cleanup', source: EVENT_SOURCE, detailTypes: ['GroupDismissed'], table: 'write', delivery: 'lambda' },
 ];
 
 /** The bus rule pattern of a consumer (EventBridge pattern syntax, as deployed and as run locally). */

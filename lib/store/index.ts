@@ -15,6 +15,8 @@ export const createStore = (client: DynamoDBDocumentClient, tableName: string) =
   const commit = createCommitter(client, tableName);
   const membership = createMembershipWrites(client, tableName, commit);
   return {
+    /** The one DynamoDB client of this container (benchmarks count its round trips). */
+    client,
     commit,
     groups: createGroupRepository(client, tableName, commit),
     members: createMemberRepository(client, tableName),

@@ -30,14 +30,24 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
     /**
      * The group item: active, and `memberCount + delta` within `[0, maxMemberCount]`; `set` adds
      * SET clauses (`#name = :value` with their names and values), `condition` extra conditions.
+     * Admissions (`delta > 0`) name the `maxMemberCount` the caller read: conditions have no
+     * arithmetic, so the room left is computed here and that maximum is guarded too.
      */
     group: (
       groupId: string,
       delta: number,
       now: number,
       fails: Guarded['fails'],
-      extra: { set?: string[]; condition?: string[]; names?: Record<string, string>; values?: Record<string, unknown> } = {},
-    ): Guarded => ({
+      extra: {
+        set?: string[];
+        condition?: string[];
+        names?: Record<string, string>;
+        values?: Record<string, unknown>;
+        maxMemberCount?: number;
+      } = {},
+    ): Guarded => {
+      if (delta > 0 && extra.maxMemberCount === undefined) throw new Error('an admission must name the maxMemberCount it read');
+      return {
       write: {
         Update: {
           TableName: tableName,
@@ -46,7 +56,7 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
           ConditionExpression: [
             'attribute_exists(pk)',
             '#status = :active',
-            ...(delta > 0 ? ['memberCount <= maxMemberCount - :delta'] : delta < 0 ? ['memberCount >= :minus'] : []),
+            ...(delta > 0 ? ['maxMemberCount = :max', 'memberCount <= :room'] : delta < 0 ? ['memberCount >= :minus'] : []),
             ...(extra.condition ?? []),
           ].join(' AND '),
           ExpressionAttributeNames: { '#status': 'status', ...extra.names },
@@ -56,13 +66,15 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
             ':one': 1,
             ':active': 'active',
             ...(delta < 0 ? { ':minus': -delta } : {}),
+            ...(delta > 0 ? { ':max': extra.maxMemberCount, ':room': (extra.maxMemberCount ?? 0) - delta } : {}),
             ...extra.values,
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
       fails,
-    }),
+      };
+    },
 
     /** A new member (not already one) and +1 on their group count within `maxUserGroups`. */
     join: (member: Member, maxUserGroups: number, fails: { exists: Guarded['fails']; limit: Guarded['fails'] }): Guarded[] => [

@@ -1,6 +1,323 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RoleStore } from '../domain/roles.ts';
-import type { MembershipWrites } from './membership.ts';
+import { StaleRead, type RoleStore } from '../domain/roles.ts';
+import { Role, type Member, type Notice } from '../domain/model.ts';
+import { logger } from '../log.ts';
+import { batchGet, queryAll } from './batch.ts';
+import { CommitCancelled, MAX_TRANSACTION_ITEMS } from './commit.ts';
+import { parseGroup, parseMember, parseNotice } from './items.ts';
+import { keys, memberIdOf } from './keys.ts';
+import type { Guarded, MembershipWrites } from './membership.ts';
 
-/** Roles and the group's end: transfer, set/remove managers, dismiss and its cleanup. */
-export const createRoleStore = (_client: DynamoDBDocumentClient, _tableName: string, _m: MembershipWrites): RoleStore => ({});
+/**
+ * Roles and the group's end: transfer, set/remove managers, dismiss and its cleanup.
+ *
+ * Every write is guarded by what the domain read (the group's owner, status and version, each
+ * member's role): a failed guard is `StaleRead`, and the domain reads and decides again.
+ *
+ * The cleanup after a dismissal is resumable and idempotent: it works from what is still in the
+ * table (members left, notices still waiting), and each member's delete commits with its group-count
+ * decrement, so no run, retry or concurrent run ever counts a member twice.
+ */
+
+/** Members released per transaction: their Delete and their profile's `ADD groupCount -1`. */
+const MEMBERS_PER_CHUNK = Math.floor(MAX_TRANSACTION_ITEMS / 2);
+/** Transactions of one cleanup in flight at once. */
+const PARALLEL_CHUNKS = 4;
+/** Notices expired per transaction (one update each). */
+const NOTICES_PER_CHUNK = MAX_TRANSACTION_ITEMS;
+/** Re-reads of the remaining members before a cleanup gives up (and its event is retried). */
+const MAX_ROUNDS = 20;
+/** Retries of one chunk whose transaction kept conflicting with another (a concurrent cleanup). */
+const MAX_CHUNK_ATTEMPTS = 6;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const stale = (what: string) => () => new StaleRead(what);
+
+/** Runs `work` over `items`, at most `parallel` at once. */
+const inParallel = async <T>(items: T[], parallel: number, work: (item: T) => Promise<void>): Promise<void> => {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
+};
+
+const chunksOf = <T>(items: T[], size: number): T[][] => {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+};
+
+export const createRoleStore = (client: DynamoDBDocumentClient, tableName: string, m: MembershipWrites): RoleStore => {
+  /**
+   * Commits entries (each a few guarded writes) in one transaction, where some entries may find
+   * their item already done by another run (a member already released, a notice already expired):
+   * those are dropped and the rest committed again. Returns the `id`s of the entries it committed.
+   */
+  const commitEach = async <T>(entries: { id: T; writes: Guarded[] }[], now: number): Promise<T[]> => {
+    let pending = entries;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      try {
+        await m.commitGuarded(
+          pending.flatMap((e) => e.writes),
+          [],
+          now,
+        );
+        return pending.map((e) => e.id);
+      } catch (error) {
+        if (!(error instanceof CommitCancelled)) throw error;
+        const done = new Set<number>();
+        let offset = 0;
+        pending.forEach((entry, index) => {
+          entry.writes.forEach((_, j) => {
+            if (error.reasons[offset + j]?.code === 'ConditionalCheckFailed') done.add(index);
+          });
+          offset += entry.writes.length;
+        });
+        // Only conflicts with a concurrent transaction: back off, then give up (the caller re-reads).
+        if (done.size === 0 && attempt >= MAX_CHUNK_ATTEMPTS) throw error;
+        if (done.size === 0) await sleep(Math.random() * 25 * attempt);
+        pending = pending.filter((_, index) => !done.has(index));
+      }
+    }
+    return [];
+  };
+
+  /** User ids of the members still in the group's partition (strongly consistent). */
+  const remainingMembers = async (groupId: string): Promise<string[]> => {
+    const { pk, skPrefix } = keys.membersOf(groupId);
+    const items = await queryAll(client, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    });
+    return items.map((item) => memberIdOf(item.sk as string));
+  };
+
+  /** The group's notices with whether a dismissal expired them (strongly consistent). */
+  const noticesOf = async (groupId: string): Promise<{ notice: Notice; byDismissal: boolean }[]> => {
+    const { pk, skPrefix } = keys.noticesOf(groupId);
+    const items = await queryAll(client, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({ notice: parseNotice(item), byDismissal: item.dismissalExpiredAt !== undefined }));
+  };
+
+  return {
+    async snapshot(groupId, userIds) {
+      const items = await batchGet(client, tableName, [keys.group(groupId), ...userIds.map((u) => keys.member(groupId, u))], true);
+      const meta = items.find((item) => item.sk === 'META');
+      return {
+        group: meta ? parseGroup(meta) : null,
+        members: new Map(
+          items.filter((item) => item.sk !== 'META').map((item): [string, Member] => {
+            const member = parseMember(item);
+            return [member.userId, member];
+          }),
+        ),
+      };
+    },
+
+    async dismiss({ group, ownerId, deletedAt, now, event }) {
+      await m.commitGuarded(
+        [
+          {
+            write: {
+              Update: {
+                TableName: tableName,
+                Key: keys.group(group.id),
+                UpdateExpression: 'SET #status = :dismissed, deletedAt = :deletedAt, memberCount = :zero, updatedAt = :now ADD version :one',
+                ConditionExpression: 'attribute_exists(pk) AND #status = :active AND creatorId = :owner AND version = :v',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':dismissed': 'dismissed',
+                  ':active': 'active',
+                  ':deletedAt': deletedAt,
+                  ':zero': 0,
+                  ':now': now,
+                  ':one': 1,
+                  ':owner': ownerId,
+                  ':v': group.version,
+                },
+              },
+            },
+            fails: stale('group'),
+          },
+        ],
+        [event],
+        now,
+      );
+    },
+
+    async transfer({ group, ownerId, target, now, event }) {
+      // A manager who becomes owner leaves `managerIds` (by position, guarded by who is there).
+      const index = group.managerIds.indexOf(target.userId);
+      await m.commitGuarded(
+        [
+          {
+            write: {
+              Update: {
+                TableName: tableName,
+                Key: keys.group(group.id),
+                UpdateExpression: `SET creatorId = :target, updatedAt = :now${index >= 0 ? ` REMOVE managerIds[${index}]` : ''} ADD version :one`,
+                ConditionExpression: [
+                  'attribute_exists(pk) AND #status = :active AND creatorId = :owner',
+                  ...(index >= 0 ? [`managerIds[${index}] = :target`] : []),
+                ].join(' AND '),
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':target': target.userId, ':owner': ownerId, ':active': 'active', ':now': now, ':one': 1 },
+              },
+            },
+            fails: stale('group'),
+          },
+          m.writes.role(group.id, ownerId, 0, 1, now, stale('owner')),
+          m.writes.role(group.id, target.userId, target.role, 0, now, stale('target')),
+        ],
+        [event],
+        now,
+      );
+    },
+
+    async setRoles({ group, ownerId, changes, maxManagers, now, event }) {
+      // `managerIds` moves with the roles: appended within the limit, or removed by position
+      // (guarded by who is there), so concurrent changes of other fields never conflict with it.
+      const added = changes.filter((c) => c.to === Role.manager).map((c) => c.userId);
+      const removed = changes
+        .filter((c) => c.from === Role.manager)
+        .map((c) => ({ userId: c.userId, index: group.managerIds.indexOf(c.userId) }))
+        .filter((r) => r.index >= 0);
+      const values: Record<string, unknown> = { ':now': now, ':one': 1, ':active': 'active', ':owner': ownerId };
+      const conditions = ['attribute_exists(pk)', '#status = :active', 'creatorId = :owner'];
+      if (added.length > 0) {
+        values[':added'] = added;
+        values[':room'] = maxManagers - added.length;
+        conditions.push('size(managerIds) <= :room');
+      }
+      removed.forEach((r, i) => {
+        values[`:removed${i}`] = r.userId;
+        conditions.push(`managerIds[${r.index}] = :removed${i}`);
+      });
+      await m.commitGuarded(
+        [
+          {
+            write: {
+              Update: {
+                TableName: tableName,
+                Key: keys.group(group.id),
+                UpdateExpression: [
+                  `SET updatedAt = :now${added.length > 0 ? ', managerIds = list_append(managerIds, :added)' : ''}`,
+                  ...(removed.length > 0 ? [`REMOVE ${removed.map((r) => `managerIds[${r.index}]`).join(', ')}`] : []),
+                  'ADD version :one',
+                ].join(' '),
+                ConditionExpression: conditions.join(' AND '),
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: values,
+              },
+            },
+            fails: stale('group'),
+          },
+          ...changes.map((c) => m.writes.role(group.id, c.userId, c.from, c.to, now, stale(`member ${c.userId}`))),
+        ],
+        [event],
+        now,
+      );
+    },
+
+    async releaseMembers(groupId) {
+      let released = 0;
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const userIds = await remainingMembers(groupId);
+        if (userIds.length === 0) return released;
+        // Start at a random chunk, so concurrent runs mostly work on different members.
+        const chunks = chunksOf(userIds, MEMBERS_PER_CHUNK);
+        const start = Math.floor(Math.random() * chunks.length);
+        const ordered = [...chunks.slice(start), ...chunks.slice(0, start)];
+        await inParallel(ordered, PARALLEL_CHUNKS, async (chunk) => {
+          try {
+            // No `fails`: a member already released is dropped (commitEach), never counted again.
+            const done = await commitEach(
+              chunk.map((userId) => ({ id: userId, writes: m.writes.leave(groupId, userId, undefined) })),
+              Date.now(),
+            );
+            released += done.length;
+          } catch (error) {
+            // Kept conflicting with a concurrent run: the next round re-reads what is left.
+            if (!(error instanceof CommitCancelled)) throw error;
+            logger.debug('member release chunk conflicted; re-reading', { groupId });
+          }
+        });
+      }
+      throw new Error(`members of dismissed group ${groupId} still left after ${MAX_ROUNDS} rounds`);
+    },
+
+    async expireNotices({ groupId, now, keepS, event }) {
+      const nowS = Math.floor(now / 1000);
+      const notices = await noticesOf(groupId);
+      // A waiting notice past its expiry is already gone for every reader: it is not expired again.
+      const waiting = notices.filter(({ notice }) => notice.status === 2 && notice.expiresAt > nowS).map((n) => n.notice);
+      let expired = 0;
+      for (const chunk of chunksOf(waiting, NOTICES_PER_CHUNK)) {
+        const done = await commitEach(
+          chunk.map((notice) => ({
+            id: notice,
+            writes: [
+              {
+                write: {
+                  Update: {
+                    TableName: tableName,
+                    Key: keys.notice(groupId, notice.type, notice.receiverId),
+                    UpdateExpression: 'SET #status = :expired, #timestamp = :now, expiresAt = :expiresAt, dismissalExpiredAt = :now',
+                    ConditionExpression: '#status = :waiting',
+                    ExpressionAttributeNames: { '#status': 'status', '#timestamp': 'timestamp' },
+                    ExpressionAttributeValues: { ':expired': 3, ':waiting': 2, ':now': now, ':expiresAt': nowS + keepS },
+                  },
+                },
+              },
+            ],
+          })),
+          now,
+        );
+        expired += done.length;
+      }
+
+      // Every notice the dismissal expired (by this run or an earlier or concurrent one) is now
+      // marked; one event names their viewers, committed once (the group's `noticesExpiredAt`).
+      const byDismissal = waiting.length > 0 ? (await noticesOf(groupId)).filter((n) => n.byDismissal) : notices.filter((n) => n.byDismissal);
+      const recipientIds = [...new Set(byDismissal.flatMap(({ notice }) => notice.viewerIds))];
+      if (recipientIds.length === 0) return expired;
+      try {
+        await m.commitGuarded(
+          [
+            {
+              write: {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.group(groupId),
+                  UpdateExpression: 'SET noticesExpiredAt = :now',
+                  ConditionExpression: 'attribute_exists(pk) AND #status = :dismissed AND attribute_not_exists(noticesExpiredAt)',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':now': now, ':dismissed': 'dismissed' },
+                },
+              },
+            },
+          ],
+          [event(recipientIds)],
+          now,
+        );
+      } catch (error) {
+        // Already announced by an earlier or concurrent run.
+        if (!(error instanceof CommitCancelled) || error.firstFailed() !== 0) throw error;
+      }
+      return expired;
+    },
+  };
+};

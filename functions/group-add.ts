@@ -1,0 +1,13 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { addMembers, MAX_ADD } from '#lib/domain/invitations.ts';
+import { groupIdField, userIdListField } from '#lib/http/fields.ts';
+
+/** POST /group/add — a member invites users: admitted, or waiting for them or for a manager. */
+export const handler = endpoint({
+  input: z.object({
+    groupId: groupIdField(),
+    memberIds: userIdListField().max(MAX_ADD, { error: `expected at most ${MAX_ADD} user ids` }),
+  }),
+  run: ({ input, caller }) => addMembers(deps, caller.userId, input),
+});

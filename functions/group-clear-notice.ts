@@ -1,0 +1,9 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { clearNotices } from '#lib/domain/invitations.ts';
+
+/** POST /group/clear_notice — empties the caller's notice list (the body may be empty or absent). */
+export const handler = endpoint({
+  input: z.object({}),
+  run: ({ caller }) => clearNotices(deps, caller.userId),
+});

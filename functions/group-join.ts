@@ -1,0 +1,10 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { joinGroup } from '#lib/domain/invitations.ts';
+import { groupIdField } from '#lib/http/fields.ts';
+
+/** POST /group/join — the caller joins (`status` 1) or, with certification on, asks to (`status` 2). */
+export const handler = endpoint({
+  input: z.object({ groupId: groupIdField() }),
+  run: ({ input, caller }) => joinGroup(deps, caller.userId, input),
+});

@@ -1,0 +1,10 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { transferOwner } from '#lib/domain/roles.ts';
+import { groupIdField, userIdField } from '#lib/http/fields.ts';
+
+/** POST /group/transfer — the owner makes another member the owner and becomes a plain member. */
+export const handler = endpoint({
+  input: z.object({ groupId: groupIdField(), userId: userIdField() }),
+  run: ({ input, caller }) => transferOwner(deps, caller.userId, input),
+});
