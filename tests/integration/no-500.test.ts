@@ -53,6 +53,37 @@ describe('malformed input never produces a 500', () => {
     );
   });
 
+  it('every membership endpoint, called by the owner, a member and a stranger', async () => {
+    const owner = uniqueUserId('owner');
+    const bob = uniqueUserId('bob');
+    const id = await createGroup(owner, [bob, uniqueUserId('carol')]);
+    const endpoints = [api.add, api.join, api.kick, api.quit, api.dismiss, api.transfer, api.setManager, api.removeManager, api.agree, api.clearNotice, api.exitedList];
+    const ids = fc.oneof(values, fc.constant(id), fc.constant(owner), fc.constant(bob));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...endpoints),
+        fc.constantFrom(owner, bob, uniqueUserId('stranger')),
+        fc.record({ groupId: fc.oneof(values, fc.constant(id)), memberIds: fc.oneof(values, fc.array(ids)), userId: ids, receiverId: ids, status: values }, { requiredKeys: [] }),
+        async (endpoint, caller, body) => {
+          wellFormed(await endpoint(caller, body));
+        },
+      ),
+      { numRuns: 120 },
+    );
+    wellFormed(await api.noticeInfo(owner));
+  });
+
+  it('GET /group/{id}/members paging parameters', async () => {
+    const owner = uniqueUserId('owner');
+    const id = await createGroup(owner, [uniqueUserId('bob')]);
+    await fc.assert(
+      fc.asyncProperty(fc.record({ limit: fc.string(), cursor: fc.string() }, { requiredKeys: [] }), async (query) => {
+        wellFormed(await api.membersPage(owner, id, query));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('any JSON value as the whole body', async () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue(), async (body) => {
