@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createGroup } from '#tests/helpers/endpoints.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
+import { memberItem, profileItem } from '#tests/helpers/db.ts';
 import { startTestPipeline, type TestPipeline } from '#tests/helpers/pipeline.ts';
 import type { RecordedCall } from '#tests/helpers/fake-rongcloud.ts';
 
@@ -115,6 +116,38 @@ describe('a created group reaches RongCloud', () => {
       'detail-type': 'GroupCreated',
       detail: { groupId, operatorId: alice, name: 'Published', memberIds: [bob, alice], eventId: expect.any(String) },
     });
+    expect(pipeline.deadLetters()).toEqual([]);
+  });
+});
+
+describe('a group’s whole membership life reaches RongCloud', () => {
+  it('ends with IM matching the table after add, join, kick, managers, transfer, quit and dismiss', async () => {
+    const [olive, bob, carol, dave, erin] = ['olive', 'bob', 'carol', 'dave', 'erin'].map((p) => uniqueUserId(p)) as [string, string, string, string, string];
+    const groupId = await createGroup({ sub: olive, name: 'Olive' }, [bob], 'Life');
+    const ok = (reply: { body: { code?: number } }) => expect(reply.body.code).toBe(200);
+    ok(await api.add(olive, { groupId, memberIds: [carol, dave] }));
+    ok(await api.join(erin, { groupId }));
+    await pipeline.settled();
+    expect(pipeline.fake.groups.get(groupId)?.members).toEqual(new Set([olive, bob, carol, dave, erin]));
+
+    ok(await api.kick(olive, { groupId, memberIds: [dave] }));
+    ok(await api.setManager(olive, { groupId, memberIds: [bob] }));
+    ok(await api.transfer(olive, { groupId, userId: carol }));
+    ok(await api.quit(olive, { groupId }));
+    await pipeline.settled();
+    expect(pipeline.fake.groups.get(groupId)?.members).toEqual(new Set([bob, carol, erin]));
+    const operations = pipeline
+      .callsFor(groupId)
+      .filter((c) => c.form.get('objectName') === 'ST:GrpNtf')
+      .map((c) => (JSON.parse(c.form.get('content') ?? '{}') as { operation: string }).operation);
+    expect(operations.sort()).toEqual(['Add', 'Add', 'Create', 'Kicked', 'Quit', 'SetManager', 'Transfer'].sort());
+
+    ok(await api.dismiss(carol, { groupId }));
+    await pipeline.settled();
+    expect(pipeline.fake.groups.has(groupId)).toBe(false);
+    // The cleanup consumer released every member (the same bus, another rule).
+    for (const user of [bob, carol, erin]) expect((await profileItem(user))?.groupCount, user).toBe(0);
+    expect(await memberItem(groupId, bob)).toBeUndefined();
     expect(pipeline.deadLetters()).toEqual([]);
   });
 });
