@@ -26,6 +26,8 @@ export const deps: Deps = {
     maxGroupMembers: config.MAX_GROUP_MEMBERS,
     maxUserGroups: config.MAX_USER_GROUPS,
     noticeTtlS: NOTICE_TTL_S,
+    copyProtectionMs: config.COPY_PROTECTION_MS,
+    copyIntervalMs: config.COPY_INTERVAL_MS,
   },
   now: Date.now,
   newGroupId,

@@ -11,6 +11,10 @@ const schema = z.object({
   /** How many groups one user may be a member of (the reference's 500). */
   MAX_USER_GROUPS: z.coerce.number().int().min(1).default(500),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** copy_group: a group younger than this cannot be copied (the documented 7 days). */
+  COPY_PROTECTION_MS: z.coerce.number().int().min(0).default(7 * 24 * 3600 * 1000),
+  /** copy_group: a group copied less than this ago cannot be copied again (the documented 7 days). */
+  COPY_INTERVAL_MS: z.coerce.number().int().min(0).default(7 * 24 * 3600 * 1000),
 });
 
 export type Config = z.infer<typeof schema>;

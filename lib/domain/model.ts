@@ -23,10 +23,17 @@ export interface Group {
   /** 0 = approval needed for invites by plain members, 1 = off (the reference's inverted flag). */
   certiStatus: number;
   isMute: number;
+  /** Members (besides the owner and managers) who may still speak while the group is muted. */
+  muteWhitelist: string[];
   memberProtection: number;
+  /** Regular clearing: 0 off, 3 (days), 7 (days), 36 (hours). */
   clearStatus: number;
+  /** Epoch ms clearing was last switched on or changed (null while off). */
+  clearTimeAt: number | null;
   bulletin: string | null;
   bulletinTime: number | null;
+  /** How many bulletins were published: the `id` of the latest (an int32 counter per group). */
+  bulletinCount: number;
   copiedTime: number;
   status: GroupStatus;
   /** ISO time of dismissal. */
@@ -42,6 +49,12 @@ export interface Member {
   role: Role;
   displayName: string;
   groupNickname: string;
+  /** Member info (set/get_member_info): absent until set. */
+  region?: string;
+  phone?: string;
+  WeChat?: string;
+  Alipay?: string;
+  memberDesc?: string[];
   createdAt: number;
   updatedAt: number;
   timestamp: number;

@@ -65,6 +65,10 @@ export interface Limits {
   maxUserGroups: number;
   /** How long a pending notice waits before it lapses (seconds). */
   noticeTtlS: number;
+  /** copy_group: a source younger than this cannot be copied (ms). */
+  copyProtectionMs: number;
+  /** copy_group: a source copied less than this ago cannot be copied again (ms). */
+  copyIntervalMs: number;
 }
 
 export interface Deps {

@@ -96,6 +96,38 @@ export const eventSchemas = {
     recipientIds: ids.describe('The viewers of the expired notices.'),
     timestamp,
   }),
+  /** A bulletin was published: the `RC:TxtMsg` "@所有人 …" mention-all message from the operator (none for an empty one). */
+  BulletinPublished: z.object({
+    groupId,
+    operatorId: id.describe('The owner or manager who published it.'),
+    bulletinId: z.number().int().positive().describe('The per-group bulletin counter.'),
+    content: z.string().describe('The bulletin (HTML-escaped, as stored); may be empty.'),
+    timestamp,
+  }),
+  /** The group portrait changed: IM refresh. */
+  GroupPortraitChanged: z.object({ groupId, operatorId: id.describe('The owner.'), portraitUri: z.string(), timestamp }),
+  /** Mute-all switched: ban (then the whitelist) or its rollback. */
+  GroupMuteChanged: z.object({
+    groupId,
+    operatorId: id.describe('The owner or manager who switched it.'),
+    muteStatus: z.union([z.literal(0), z.literal(1)]).describe('1 muted, 0 not.'),
+    whitelistIds: z.array(id).describe('Who may still speak: owner, managers and the members named (mute); who was allowed (unmute).'),
+    timestamp,
+  }),
+  /** Regular clearing switched or changed: ST:ConNtf open/closeRegularClear from the operator. */
+  RegularClearChanged: z.object({
+    groupId,
+    operatorId: id.describe('The owner.'),
+    clearStatus: z.union([z.literal(0), z.literal(3), z.literal(7), z.literal(36)]).describe('0 off; 3 or 7 days; 36 hours.'),
+    timestamp,
+  }),
+  /** Member protection switched: ST:GrpNtf open/closeMemberProtection from the operator. */
+  MemberProtectionChanged: z.object({
+    groupId,
+    operatorId: id.describe('The owner or manager who switched it.'),
+    memberProtection: z.union([z.literal(0), z.literal(1)]),
+    timestamp,
+  }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

@@ -2,7 +2,7 @@ import type { GroupRepository, MemberRepository, UserRepository } from '../domai
 import { busDetailSchema, type BusDetail, type EventType } from '../events/index.ts';
 import type { DeliveryLedger } from '../store/deliveries.ts';
 import type { ImMirrorStore } from '../store/im-mirror.ts';
-import { groupApply, groupNotification, type GroupOperation } from './messages.ts';
+import { bulletinMessage, commandMessage, groupApply, groupNotification, type GroupOperation } from './messages.ts';
 import { ensureGroup, syncUsers, syncWhitelist, type SyncDeps } from './sync.ts';
 
 /**
@@ -155,6 +155,36 @@ const plans: { [T in EventType]: Plan<T> } = {
 
   NoticesExpired: async (e, step, deps) => {
     await step('apply', () => applyMessage(deps, e, e.operatorId, e.recipientIds, 0, 3));
+  },
+
+  BulletinPublished: async (e, step, deps) => {
+    if (e.content === '') return;
+    await step('notify', () => deps.im.publishGroupMessage(bulletinMessage(e.groupId, e.operatorId, e.content)));
+  },
+
+  GroupPortraitChanged: async (e, step, deps) => {
+    // RongCloud's group info is its name: refreshed (or the group created) from the table's state.
+    await step('im', () => ensureGroup(deps, e.groupId, { refresh: true }));
+  },
+
+  GroupMuteChanged: async (e, step, deps) => {
+    if (e.muteStatus === 1) {
+      await step('ban', () => deps.im.banGroup(e.groupId));
+      await step('whitelist', () => deps.im.addWhitelist(e.groupId, e.whitelistIds));
+    } else {
+      await step('ban', () => deps.im.unbanGroup(e.groupId));
+      await step('whitelist', () => deps.im.removeWhitelist(e.groupId, e.whitelistIds));
+    }
+  },
+
+  RegularClearChanged: async (e, step, deps) => {
+    const operation = e.clearStatus === 0 ? 'closeRegularClear' : 'openRegularClear';
+    await step('notify', () => deps.im.publishGroupMessage(commandMessage(e.groupId, e.operatorId, 'ST:ConNtf', operation)));
+  },
+
+  MemberProtectionChanged: async (e, step, deps) => {
+    const operation = e.memberProtection === 1 ? 'openMemberProtection' : 'closeMemberProtection';
+    await step('notify', () => deps.im.publishGroupMessage(commandMessage(e.groupId, e.operatorId, 'ST:GrpNtf', operation)));
   },
 };
 

@@ -47,7 +47,7 @@ const difference = <T>(a: ReadonlySet<T>, b: ReadonlySet<T>): T[] => [...a].filt
  * Makes the IM group exist with the table's current members and name (no-op for a group that is
  * gone or dismissed: dismissal is its own event). Returns whether the group is live in IM.
  */
-export const ensureGroup = async (deps: SyncDeps, groupId: string): Promise<boolean> => {
+export const ensureGroup = async (deps: SyncDeps, groupId: string, options: { refresh?: boolean } = {}): Promise<boolean> => {
   const group = await deps.groups.get(groupId);
   if (!group || group.status !== 'active') {
     deps.log.info('im sync skipped: group not active', { groupId, status: group?.status ?? 'missing' });
@@ -56,7 +56,8 @@ export const ensureGroup = async (deps: SyncDeps, groupId: string): Promise<bool
   const mirror = await deps.mirror.get(groupId);
   if (mirror) {
     // Created before: only the name can be behind here (members are synced per change).
-    let name = mirror.name;
+    // A portrait change asks for a refresh even when the name IM has is current.
+    let name = options.refresh ? undefined : mirror.name;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const current = await deps.groups.get(groupId);
       if (!current || current.status !== 'active' || current.name === name) return true;
@@ -115,8 +116,8 @@ export const syncUsers = async (deps: SyncDeps, groupId: string, userIds: readon
 };
 
 /**
- * While the group is muted, the owner and managers may still speak: makes the mute whitelist of
- * `userIds` match their current role (added if owner or manager, removed otherwise). Roles move on
+ * While the group is muted, the owner, the managers and the members named by mute_all may still
+ * speak: makes the mute whitelist of `userIds` match that (added if they may, removed otherwise). Roles move on
  * transfer, set_manager, remove_manager and an owner's quit.
  */
 export const syncWhitelist = async (deps: SyncDeps, groupId: string, userIds: readonly string[]): Promise<void> => {
@@ -124,7 +125,7 @@ export const syncWhitelist = async (deps: SyncDeps, groupId: string, userIds: re
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const group = await deps.groups.get(groupId);
     if (!group || group.status !== 'active' || group.isMute !== 1) return;
-    const privileged = new Set([group.creatorId, ...group.managerIds]);
+    const privileged = new Set([group.creatorId, ...group.managerIds, ...group.muteWhitelist]);
     const allowed = userIds.filter((id) => privileged.has(id));
     const state = JSON.stringify(allowed);
     if (state === applied) return;

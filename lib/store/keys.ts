@@ -63,11 +63,36 @@ export const keys = {
     sk: `EVENT#${String(createdAt).padStart(15, '0')}#${String(seq).padStart(3, '0')}#${eventId}`,
   }),
 
+  /** One published bulletin, by its per-group counter: `GROUP#g / BULLETIN#<id>`. */
+  bulletin: (groupId: string, id: number): Key => ({ pk: `${GROUP}${groupId}`, sk: `BULLETIN#${String(id).padStart(10, '0')}` }),
+
+  /** A group a user saved to their contacts: `USER#u / FAV#g`. */
+  fav: (userId: string, groupId: string): Key => ({ pk: `${USER}${userId}`, sk: `FAV#${groupId}` }),
+  /** A user's saved groups: `Query USER#u, begins_with(sk, FAV#)`. */
+  favsOf: (userId: string) => ({ pk: `${USER}${userId}`, skPrefix: 'FAV#' }),
+
+  /**
+   * The regular-clear schedule entry (sparse GSI2, present only while clearing is on): due groups
+   * are one query per shard, `gsi2pk = CLEAR#<shard> AND gsi2sk <= <now>`.
+   */
+  clearSchedule: (groupId: string, nextClearAt: number) => ({
+    gsi2pk: `CLEAR#${clearShardOf(groupId)}`,
+    gsi2sk: `${String(nextClearAt).padStart(15, '0')}#${groupId}`,
+  }),
+
   /** What the notifier already did for one event (idempotency ledger): `GetItem DELIVERY#e / <consumer>`. */
   delivery: (eventId: string, consumer: string): Key => ({ pk: `DELIVERY#${eventId}`, sk: consumer }),
 
   /** What the IM system (RongCloud) was last told about a group: `GetItem GROUP#g / IM`. */
   imMirror: (groupId: string): Key => ({ pk: `${GROUP}${groupId}`, sk: 'IM' }),
+};
+
+/** Shards of the regular-clear schedule: spreads due groups over partitions, one query each. */
+export const CLEAR_SHARDS = 8;
+export const clearShardOf = (groupId: string): number => {
+  let hash = 0;
+  for (const char of groupId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % CLEAR_SHARDS;
 };
 
 /** The group id inside a `GROUP#g` key. */

@@ -289,7 +289,7 @@ describe('POST /group/kick', () => {
       });
       const group: Group = {
         id: groupId, name: 'Huge', portraitUri: '', creatorId: owner, managerIds: [], memberCount: 3000, maxMemberCount: 3000,
-        certiStatus: 1, isMute: 0, memberProtection: 0, clearStatus: 0, bulletin: null, bulletinTime: null,
+        certiStatus: 1, isMute: 0, muteWhitelist: [], memberProtection: 0, clearStatus: 0, clearTimeAt: null, bulletin: null, bulletinTime: null, bulletinCount: 0,
         copiedTime: 0, status: 'active', deletedAt: null, createdAt: now, updatedAt: now, version: 1,
       };
       await deps.groups.create({ group, members: [member(owner, 0), ...others.map((u) => member(u, 1))], notices: [], events: [] }, { maxUserGroups: 500 });

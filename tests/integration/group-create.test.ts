@@ -202,7 +202,7 @@ describe('POST /group/create', () => {
       });
       const group: Group = {
         id: groupId, name: 'Racy', portraitUri: '', creatorId: owner, managerIds: [], memberCount: 151, maxMemberCount: 500,
-        certiStatus: 1, isMute: 0, memberProtection: 0, clearStatus: 0, bulletin: null, bulletinTime: null,
+        certiStatus: 1, isMute: 0, muteWhitelist: [], memberProtection: 0, clearStatus: 0, clearTimeAt: null, bulletin: null, bulletinTime: null, bulletinCount: 0,
         copiedTime: 0, status: 'active', deletedAt: null, createdAt: now, updatedAt: now, version: 1,
       };
       const attempt = deps.groups.create(

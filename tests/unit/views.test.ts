@@ -4,7 +4,7 @@ import { groupView, membersView, userGroupsView } from '#lib/domain/views.ts';
 
 const group = (overrides: Partial<Group> = {}): Group => ({
   id: 'g1', name: 'G', portraitUri: '', creatorId: 'owner', managerIds: [], memberCount: 3, maxMemberCount: 500, certiStatus: 1,
-  isMute: 0, memberProtection: 0, clearStatus: 0, bulletin: null, bulletinTime: null, copiedTime: 0,
+  isMute: 0, muteWhitelist: [], memberProtection: 0, clearStatus: 0, clearTimeAt: null, bulletin: null, bulletinTime: null, bulletinCount: 0, copiedTime: 0,
   status: 'active', deletedAt: null, createdAt: 1, updatedAt: 2, version: 1, ...overrides,
 });
 const member = (userId: string, role: Role): Member => ({
