@@ -22,6 +22,9 @@ export const deps: Deps = {
   invitations: store.invitations,
   departures: store.departures,
   roles: store.roles,
+  settings: store.settings,
+  controls: store.controls,
+  copy: store.copy,
   limits: {
     maxGroupMembers: config.MAX_GROUP_MEMBERS,
     maxUserGroups: config.MAX_USER_GROUPS,

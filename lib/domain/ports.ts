@@ -3,6 +3,9 @@ import type { DepartureStore } from './departures.ts';
 import type { InvitationStore } from './invitations.ts';
 import type { Group, Member, Notice, Profile } from './model.ts';
 import type { RoleStore } from './roles.ts';
+import type { SettingsStore } from './settings.ts';
+import type { ControlsStore } from './controls.ts';
+import type { CopyStore } from './copy.ts';
 
 export type { Notice } from './model.ts';
 
@@ -78,6 +81,9 @@ export interface Deps {
   invitations: InvitationStore;
   departures: DepartureStore;
   roles: RoleStore;
+  settings: SettingsStore;
+  controls: ControlsStore;
+  copy: CopyStore;
   limits: Limits;
   now: () => number;
   newGroupId: () => string;

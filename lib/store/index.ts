@@ -7,6 +7,9 @@ import { createDepartureStore } from './departures.ts';
 import { createInvitationStore } from './invitations.ts';
 import { createMembershipWrites } from './membership.ts';
 import { createRoleStore } from './roles.ts';
+import { createSettingsStore } from './settings.ts';
+import { createControlsStore } from './controls.ts';
+import { createCopyStore } from './copy.ts';
 import { createMemberRepository } from './members.ts';
 import { createUserRepository } from './users.ts';
 
@@ -26,6 +29,9 @@ export const createStore = (client: DynamoDBDocumentClient, tableName: string) =
     invitations: createInvitationStore(client, tableName, membership),
     departures: createDepartureStore(client, tableName, membership),
     roles: createRoleStore(client, tableName, membership),
+    settings: createSettingsStore(client, tableName, membership),
+    controls: createControlsStore(client, tableName, membership),
+    copy: createCopyStore(client, tableName, membership),
   };
 };
 
