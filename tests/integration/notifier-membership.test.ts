@@ -192,3 +192,55 @@ describe('IM side of membership events', () => {
     expect(content(applies[1]!).data).toEqual({ operatorNickname: 'Olive', targetGroupId: groupId, targetGroupName: '', status: 3, type: 0, timestamp: 12 });
   });
 });
+
+describe('IM side of settings events', () => {
+  it('BulletinPublished: the @all RC:TxtMsg from the operator; an empty bulletin sends nothing', async () => {
+    const { owner, groupId } = await liveGroup();
+    await deliver(envelope('BulletinPublished', { groupId, operatorId: owner, bulletinId: 1, content: 'Meet at 9', timestamp: 20 }));
+    await deliver(envelope('BulletinPublished', { groupId, operatorId: owner, bulletinId: 2, content: '', timestamp: 21 }));
+    const calls = callsFor(groupId);
+    expect(calls.map((c) => c.form.get('objectName'))).toEqual(['RC:TxtMsg']);
+    expect(calls[0]!.form.get('fromUserId')).toBe(owner);
+    expect(calls[0]!.form.get('isMentioned')).toBe('1');
+    expect(calls[0]!.form.get('isIncludeSender')).toBe('1');
+    expect(content(calls[0]!)).toEqual({ content: '@所有人 Meet at 9', mentionedInfo: { type: 1, userIdList: ['All'] } });
+  });
+
+  it('GroupPortraitChanged: refreshes the IM group', async () => {
+    const { owner, groupId } = await liveGroup();
+    await deliver(envelope('GroupPortraitChanged', { groupId, operatorId: owner, portraitUri: 'https://img.example/p.png', timestamp: 22 }));
+    expect(callsFor(groupId).map((c) => [c.path, c.form.get('groupName')])).toEqual([['/group/refresh.json', 'Team']]);
+  });
+
+  it('GroupMuteChanged: ban then whitelist on mute; rollback of both on unmute', async () => {
+    const { owner, bob, groupId } = await liveGroup();
+    await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 1, whitelistIds: [owner, bob], timestamp: 23 }));
+    expect(fake.groups.get(groupId)).toMatchObject({ banned: true, whitelist: new Set([owner, bob]) });
+    await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 0, whitelistIds: [owner, bob], timestamp: 24 }));
+    expect(callsFor(groupId).map((c) => c.path)).toEqual([
+      '/group/ban/add.json',
+      '/group/user/ban/whitelist/add.json',
+      '/group/ban/rollback.json',
+      '/group/user/ban/whitelist/rollback.json',
+    ]);
+    expect(fake.groups.get(groupId)).toMatchObject({ banned: false, whitelist: new Set() });
+  });
+
+  it('RegularClearChanged and MemberProtectionChanged: command messages from the operator, without data', async () => {
+    const { owner, groupId } = await liveGroup();
+    await deliver(envelope('RegularClearChanged', { groupId, operatorId: owner, clearStatus: 7, timestamp: 25 }));
+    await deliver(envelope('RegularClearChanged', { groupId, operatorId: owner, clearStatus: 0, timestamp: 26 }));
+    await deliver(envelope('MemberProtectionChanged', { groupId, operatorId: owner, memberProtection: 1, timestamp: 27 }));
+    const calls = callsFor(groupId);
+    expect(calls.map((c) => [c.form.get('objectName'), c.form.get('fromUserId'), c.form.get('isIncludeSender')])).toEqual([
+      ['ST:ConNtf', owner, '1'],
+      ['ST:ConNtf', owner, '1'],
+      ['ST:GrpNtf', owner, '1'],
+    ]);
+    expect(calls.map(content)).toEqual([
+      { operatorUserId: owner, operation: 'openRegularClear' },
+      { operatorUserId: owner, operation: 'closeRegularClear' },
+      { operatorUserId: owner, operation: 'openMemberProtection' },
+    ]);
+  });
+});
