@@ -18,7 +18,7 @@ import type { Construct } from 'constructs';
 import { eventTypes } from '#lib/events/index.ts';
 import { eventJsonSchema, SCHEMA_REGISTRY_NAME } from '#lib/events/json-schema.ts';
 import { OUTBOX_STREAM_FILTER } from '#lib/events/outbox.ts';
-import { consumers, eventPatternOf, functionOf, NOT_IMPLEMENTED_HANDLER, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import { consumers, eventPatternOf, functionOf, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, routeKey, routes } from '#lib/routes.ts';
 import type { EventConsumer, Route, TableAccess } from '#lib/routes.ts';
 import { TABLE, tableDefinition } from '#lib/store/table.ts';
 import { GroupFunction } from './function.ts';
@@ -207,8 +207,7 @@ export class GroupServiceStack extends Stack {
         distDir: props.functionsDir,
         logRemovalPolicy: removalPolicy,
       });
-      // The 501 fallback never touches the table: it gets no access at all.
-      if (name !== NOT_IMPLEMENTED_HANDLER) fn.bindTable(this.table, widest(served.map((r) => r.table)));
+      fn.bindTable(this.table, widest(served.map((r) => r.table)));
       functions.set(name, fn);
       const integration = new HttpLambdaIntegration(`${pascal(name)}Integration`, fn);
       for (const route of served) {

@@ -4,8 +4,6 @@
  * only this service can answer).
  *
  * - `handler` is the file in `functions/` (without `.ts`) that serves the route once it is built.
- * - `implemented: false` routes are served by the shared `not-implemented` function, which answers
- *   501 `{"code":501,"message":"not implemented yet"}` until their issue lands.
  * - `table` is the least privilege the handler needs on the single table.
  */
 
@@ -21,31 +19,21 @@ export interface Route {
   /** File name in `functions/` without the extension. */
   readonly handler: string;
   readonly table: TableAccess;
-  readonly implemented: boolean;
 }
 
-/** The function that answers every route whose handler is not built yet. */
-export const NOT_IMPLEMENTED_HANDLER = 'not-implemented';
-
-const route = (method: HttpMethod, path: string, handler: string, table: TableAccess, implemented = false): Route => ({
-  method,
-  path,
-  handler,
-  table,
-  implemented,
-});
+const route = (method: HttpMethod, path: string, handler: string, table: TableAccess): Route => ({ method, path, handler, table });
 
 export const routes: readonly Route[] = [
-  route('POST', '/group/create', 'group-create', 'write', true),
-  route('POST', '/group/add', 'group-add', 'write', true),
-  route('POST', '/group/join', 'group-join', 'write', true),
-  route('POST', '/group/kick', 'group-kick', 'write', true),
-  route('POST', '/group/quit', 'group-quit', 'write', true),
-  route('POST', '/group/dismiss', 'group-dismiss', 'write', true),
-  route('POST', '/group/transfer', 'group-transfer', 'write', true),
-  route('POST', '/group/set_manager', 'group-set-manager', 'write', true),
-  route('POST', '/group/remove_manager', 'group-remove-manager', 'write', true),
-  route('POST', '/group/rename', 'group-rename', 'write', true),
+  route('POST', '/group/create', 'group-create', 'write'),
+  route('POST', '/group/add', 'group-add', 'write'),
+  route('POST', '/group/join', 'group-join', 'write'),
+  route('POST', '/group/kick', 'group-kick', 'write'),
+  route('POST', '/group/quit', 'group-quit', 'write'),
+  route('POST', '/group/dismiss', 'group-dismiss', 'write'),
+  route('POST', '/group/transfer', 'group-transfer', 'write'),
+  route('POST', '/group/set_manager', 'group-set-manager', 'write'),
+  route('POST', '/group/remove_manager', 'group-remove-manager', 'write'),
+  route('POST', '/group/rename', 'group-rename', 'write'),
   route('POST', '/group/fav', 'group-fav-add', 'write'),
   route('DELETE', '/group/fav', 'group-fav-remove', 'write'),
   route('POST', '/group/set_bulletin', 'group-set-bulletin', 'write'),
@@ -53,9 +41,9 @@ export const routes: readonly Route[] = [
   route('POST', '/group/set_portrait_uri', 'group-set-portrait-uri', 'write'),
   route('POST', '/group/set_display_name', 'group-set-display-name', 'write'),
   route('POST', '/group/set_certification', 'group-set-certification', 'write'),
-  route('POST', '/group/agree', 'group-agree', 'write', true),
-  route('GET', '/group/notice_info', 'group-notice-info', 'read', true),
-  route('POST', '/group/clear_notice', 'group-clear-notice', 'write', true),
+  route('POST', '/group/agree', 'group-agree', 'write'),
+  route('GET', '/group/notice_info', 'group-notice-info', 'read'),
+  route('POST', '/group/clear_notice', 'group-clear-notice', 'write'),
   route('POST', '/group/mute_all', 'group-mute-all', 'write'),
   route('POST', '/group/set_regular_clear', 'group-set-regular-clear', 'write'),
   route('POST', '/group/get_regular_clear', 'group-get-regular-clear', 'read'),
@@ -63,11 +51,11 @@ export const routes: readonly Route[] = [
   route('POST', '/group/set_member_info', 'group-set-member-info', 'write'),
   route('POST', '/group/get_member_info', 'group-get-member-info', 'read'),
   route('POST', '/group/copy_group', 'group-copy', 'write'),
-  route('POST', '/group/exited_list', 'group-exited-list', 'read', true),
+  route('POST', '/group/exited_list', 'group-exited-list', 'read'),
   // Literal routes above win over `{id}` (API Gateway picks the most specific match).
-  route('GET', '/group/{id}', 'group-get', 'read', true),
-  route('GET', '/group/{id}/members', 'group-members', 'read', true),
-  route('GET', '/user/groups', 'user-groups', 'read', true),
+  route('GET', '/group/{id}', 'group-get', 'read'),
+  route('GET', '/group/{id}/members', 'group-members', 'read'),
+  route('GET', '/user/groups', 'user-groups', 'read'),
   route('GET', '/user/favgroups', 'user-favgroups', 'read'),
 ];
 
@@ -117,8 +105,9 @@ export const consumers: readonly EventConsumer[] = [
   },
   // Profile changes from the upstream user service, projected like token claims.
   { handler: 'user-profile-updated', source: USER_EVENT_SOURCE, detailTypes: ['UserProfileUpdated'], table: 'write', delivery: 'lambda' },
-  // A dismissed group's members and counts are released, its waiting notices expired (resumable, idempotent).
-  { handler: 'group-cleanup', source: EVENT_SOURCE, detailTypes: ['GroupDismissed'], table: 'write', delivery: 'lambda' },
+  // A dismissed group's members, counts and favourites are released, its waiting notices expired;
+  // kicked and quitting members lose their favourite of the group (resumable, idempotent).
+  { handler: 'group-cleanup', source: EVENT_SOURCE, detailTypes: ['GroupDismissed', 'MembersKicked', 'MemberQuit'], table: 'write', delivery: 'lambda' },
 ];
 
 /** The bus rule pattern of a consumer (EventBridge pattern syntax, as deployed and as run locally). */
@@ -133,10 +122,10 @@ export const eventPatternOf = (c: EventConsumer): { source: string[]; 'detail-ty
  */
 export const OUTBOX_RELAY_HANDLER = 'outbox-relay';
 
-/** The function file that serves a route today. */
-export const functionOf = (r: Route): string => (r.implemented ? r.handler : NOT_IMPLEMENTED_HANDLER);
+/** The function file that serves a route. */
+export const functionOf = (r: Route): string => r.handler;
 
-/** Every distinct function file that serves HTTP routes today. */
+/** Every distinct function file that serves HTTP routes. */
 export const httpFunctions = (): string[] => [...new Set(routes.map(functionOf))];
 
 /** Every function of the service: the HTTP ones, the event consumers and the relay. */

@@ -31,8 +31,16 @@ export interface GroupRepository {
   /**
    * Writes a new group with its members, notices and events; adds 1 to every member's group count
    * within `maxUserGroups`. Throws `Rejected(1000)` naming the user whose limit would be passed.
+   * With `copyOf` (copy_group), the transaction that makes the group visible also sets the source's
+   * `copiedTime` to the new group's `createdAt`, guarded by the source being active with the
+   * `copiedTime` read and `memberId` still its member; otherwise nothing stays written and it throws
+   * `CopyConflict` (lib/domain/copy.ts).
    */
-  create(input: NewGroup, limits: { maxUserGroups: number }): Promise<void>;
+  create(
+    input: NewGroup,
+    limits: { maxUserGroups: number },
+    copyOf?: { sourceId: string; copiedTime: number; memberId: string },
+  ): Promise<void>;
   /** Renames an active group owned by `ownerId`. NotFound / InvalidInput("...not creator") otherwise. */
   rename(input: { groupId: string; ownerId: string; name: string; now: number; event: DomainEvent }): Promise<void>;
 }

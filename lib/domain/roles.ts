@@ -70,10 +70,19 @@ export interface RoleStore {
   }): Promise<void>;
   /**
    * After a dismissal: deletes every member item of the group with −1 on each member's group count
-   * (each delete and its decrement commit together, so a repeated or concurrent run never counts a
-   * member twice). Returns how many members this run released.
+   * and the member's favourite of the group (each delete, its decrement and the favourite commit
+   * together, so a repeated or concurrent run never counts a member twice nor leaves a favourite).
+   * Returns how many members this run released.
    */
   releaseMembers(groupId: string): Promise<number>;
+  /** After a dismissal: removes the group's regular-clear schedule entry (GSI2), if any. */
+  unschedule(groupId: string): Promise<void>;
+  /**
+   * After a kick or a quit: deletes the group's favourite of each of `userIds` who is not a member
+   * of it now (a user admitted again keeps a favourite saved since; the check and the delete commit
+   * together). Idempotent. Returns how many users were checked and cleared.
+   */
+  removeFavourites(groupId: string, userIds: readonly string[]): Promise<number>;
   /**
    * After a dismissal: expires the group's waiting notices (status 3, kept `keepS` more seconds)
    * and commits `NoticesExpired` (built by `event` from the viewers of every notice the dismissal
@@ -213,8 +222,9 @@ export const removeManagers = (deps: Deps, callerId: string, input: { groupId: s
   changeManagers(deps, 'remove', callerId, input);
 
 /**
- * The `GroupDismissed` consumer's work: release every member (item deleted, group count −1) and
- * expire the waiting notices with one `NoticesExpired`. Idempotent and resumable: a retried,
+ * The `GroupDismissed` consumer's work: release every member (item deleted, group count −1, their
+ * favourite of the group deleted), drop the regular-clear schedule entry, and expire the waiting
+ * notices with one `NoticesExpired`. Idempotent and resumable: a retried,
  * repeated or concurrent delivery finds what is left and finishes it, never counting twice.
  */
 export const cleanupDismissedGroup = async (
@@ -234,5 +244,14 @@ export const cleanupDismissedGroup = async (
         domainEvent('NoticesExpired', { groupId: input.groupId, operatorId: input.operatorId, recipientIds, timestamp: now }),
     }),
   ]);
+  // After the notices' announcement (which writes the group item too), so the two never conflict.
+  await deps.roles.unschedule(input.groupId);
   return { released, expired };
 };
+
+/**
+ * The `MembersKicked` / `MemberQuit` consumer's work: the users who left lose their favourite of
+ * the group (unless they are members again by now). Idempotent: a redelivery deletes nothing more.
+ */
+export const cleanupDeparted = async (deps: Deps, input: { groupId: string; userIds: readonly string[] }): Promise<number> =>
+  deps.roles.removeFavourites(input.groupId, [...new Set(input.userIds)]);

@@ -168,12 +168,18 @@ const plans: { [T in EventType]: Plan<T> } = {
   },
 
   GroupMuteChanged: async (e, step, deps) => {
-    if (e.muteStatus === 1) {
+    // The table decides, not the event: a mute and an unmute delivered out of order end in the
+    // group's current state. Muted: ban, then who may speak (owner, managers, the named members);
+    // not muted: lift the ban and roll back everyone this change named as well.
+    const group = await deps.groups.get(e.groupId);
+    if (!group || group.status !== 'active') return;
+    const speakers = [...new Set([group.creatorId, ...group.managerIds, ...group.muteWhitelist])];
+    if (group.isMute === 1) {
       await step('ban', () => deps.im.banGroup(e.groupId));
-      await step('whitelist', () => deps.im.addWhitelist(e.groupId, e.whitelistIds));
+      await step('whitelist', () => deps.im.addWhitelist(e.groupId, speakers));
     } else {
       await step('ban', () => deps.im.unbanGroup(e.groupId));
-      await step('whitelist', () => deps.im.removeWhitelist(e.groupId, e.whitelistIds));
+      await step('whitelist', () => deps.im.removeWhitelist(e.groupId, [...new Set([...e.whitelistIds, ...speakers])]));
     }
   },
 

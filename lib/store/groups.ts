@@ -1,4 +1,5 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CopyConflict } from '../domain/copy.ts';
 import { InvalidInput, NotFound, Rejected, BusinessCodes } from '../domain/errors.ts';
 import type { Group } from '../domain/model.ts';
 import type { GroupRepository } from '../domain/ports.ts';
@@ -24,6 +25,12 @@ class ChunkFailed extends Error {
   ) {
     super('a chunk of a group creation failed');
   }
+}
+
+/** A condition-bearing write of the visible-making transaction, with the error its failure means. */
+interface Guard {
+  write: Write;
+  fails: (old: Record<string, unknown> | undefined) => Error;
 }
 
 /** One planned write with what it means, so a failed condition can be explained. */
@@ -78,6 +85,49 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
         );
   };
 
+  /**
+   * copy_group: the source gets `copiedTime = now` only while it is active with the `copiedTime`
+   * read (so of two concurrent copies exactly one commits), and the caller is still its member.
+   */
+  const copyGuards = (copyOf: { sourceId: string; copiedTime: number; memberId: string } | undefined, now: number): Guard[] =>
+    copyOf === undefined
+      ? []
+      : [
+          {
+            write: {
+              Update: {
+                TableName: tableName,
+                Key: keys.group(copyOf.sourceId),
+                UpdateExpression: 'SET copiedTime = :now',
+                ConditionExpression: `attribute_exists(pk) AND #status = :active AND (copiedTime = :read${
+                  copyOf.copiedTime === 0 ? ' OR attribute_not_exists(copiedTime)' : ''
+                })`,
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':now': now, ':active': 'active', ':read': copyOf.copiedTime },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            fails: (old) => new CopyConflict(old?.status === 'active' ? 'copied' : 'gone'),
+          },
+          {
+            write: {
+              ConditionCheck: {
+                TableName: tableName,
+                Key: keys.member(copyOf.sourceId, copyOf.memberId),
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            fails: () => new CopyConflict('member'),
+          },
+        ];
+
+  /** The error a failed guard (written from index `offset` of a cancelled transaction) means, if one failed. */
+  const guardError = (error: unknown, offset: number, guards: Guard[]): Error | undefined => {
+    if (!(error instanceof CommitCancelled)) return undefined;
+    const index = error.firstFailed();
+    return guards[index - offset]?.fails(error.reasons[index]?.item);
+  };
+
   /** Undoes committed chunks, newest first, so no half-created group keeps members or counts. */
   const compensate = async (committed: Step[][], groupId: string) => {
     for (const chunk of [...committed].reverse()) {
@@ -101,17 +151,18 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
       return new Map(items.map((item) => parseGroup(item)).map((g): [string, Group] => [g.id, g]));
     },
 
-    async create({ group, members, notices, events }, { maxUserGroups }) {
+    async create({ group, members, notices, events }, { maxUserGroups }, copyOf) {
       const memberSteps = members.map((m) => [put(memberToItem(m)), addGroupCount(m.userId, maxUserGroups)]);
       const noticeSteps = notices.flatMap((n) => [put(noticeToItem(n)), ...n.viewerIds.map((v) => put(inboxToItem(v, n)))]);
-      const size = 1 + memberSteps.length * 2 + noticeSteps.length + events.length;
+      const guards = copyGuards(copyOf, group.createdAt);
+      const size = 1 + memberSteps.length * 2 + noticeSteps.length + events.length + guards.length;
 
       if (size <= MAX_TRANSACTION_ITEMS) {
         const steps = [put(groupToItem(group)), ...memberSteps.flat(), ...noticeSteps];
         try {
-          await commit({ writes: steps.map((s) => s.write), events }, group.createdAt);
+          await commit({ writes: [...steps.map((s) => s.write), ...guards.map((g) => g.write)], events }, group.createdAt);
         } catch (error) {
-          throw creationError(error, steps, group.creatorId, maxUserGroups);
+          throw guardError(error, steps.length, guards) ?? creationError(error, steps, group.creatorId, maxUserGroups);
         }
         return;
       }
@@ -150,25 +201,30 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
           const failed = results.find((r) => r.status === 'rejected');
           if (failed) throw failed.reason;
         }
-        await commit(
-          {
-            writes: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: keys.group(group.id),
-                  UpdateExpression: 'SET #status = :active',
-                  ConditionExpression: '#status = :creating',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':active': 'active', ':creating': 'creating' },
+        try {
+          await commit(
+            {
+              writes: [
+                {
+                  Update: {
+                    TableName: tableName,
+                    Key: keys.group(group.id),
+                    UpdateExpression: 'SET #status = :active',
+                    ConditionExpression: '#status = :creating',
+                    ExpressionAttributeNames: { '#status': 'status' },
+                    ExpressionAttributeValues: { ':active': 'active', ':creating': 'creating' },
+                  },
                 },
-              },
-            ],
-            events,
-            token: `create-${group.id}-final`,
-          },
-          group.createdAt,
-        );
+                ...guards.map((g) => g.write),
+              ],
+              events,
+              token: `create-${group.id}-final`,
+            },
+            group.createdAt,
+          );
+        } catch (error) {
+          throw guardError(error, 1, guards) ?? error;
+        }
       } catch (error) {
         await compensate(committed, group.id);
         throw error instanceof ChunkFailed ? creationError(error.reason, error.chunk, group.creatorId, maxUserGroups) : error;

@@ -1,4 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaleRead, type RoleStore } from '../domain/roles.ts';
 import { Role, type Member, type Notice } from '../domain/model.ts';
 import { logger } from '../log.ts';
@@ -16,11 +17,18 @@ import type { Guarded, MembershipWrites } from './membership.ts';
  *
  * The cleanup after a dismissal is resumable and idempotent: it works from what is still in the
  * table (members left, notices still waiting), and each member's delete commits with its group-count
- * decrement, so no run, retry or concurrent run ever counts a member twice.
+ * decrement and their favourite's delete, so no run, retry or concurrent run ever counts a member
+ * twice or leaves a favourite behind. After a kick or a quit, the leavers' favourites are deleted
+ * (unless they are members again).
  */
 
-/** Members released per transaction: their Delete and their profile's `ADD groupCount -1`. */
-const MEMBERS_PER_CHUNK = Math.floor(MAX_TRANSACTION_ITEMS / 2);
+/**
+ * Writes per member-release transaction: each member's Delete and their profile's `ADD groupCount
+ * -1` (2 writes; 50 members), plus their favourite's Delete for those who saved the group (3).
+ */
+const RELEASE_WRITES_PER_CHUNK = MAX_TRANSACTION_ITEMS;
+/** Leavers whose favourite is removed per transaction: a check that they are not members, the Delete. */
+const FAVOURITES_PER_CHUNK = Math.floor(MAX_TRANSACTION_ITEMS / 2);
 /** Transactions of one cleanup in flight at once. */
 const PARALLEL_CHUNKS = 4;
 /** Notices expired per transaction (one update each). */
@@ -46,6 +54,24 @@ const inParallel = async <T>(items: T[], parallel: number, work: (item: T) => Pr
   await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
 };
 
+/** Entries packed in order into chunks of at most `maxWrites` writes. */
+const packed = <T extends { writes: readonly unknown[] }>(entries: T[], maxWrites: number): T[][] => {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const entry of entries) {
+    if (size + entry.writes.length > maxWrites && current.length > 0) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(entry);
+    size += entry.writes.length;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+};
+
 const chunksOf = <T>(items: T[], size: number): T[][] => {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
@@ -53,6 +79,11 @@ const chunksOf = <T>(items: T[], size: number): T[][] => {
 };
 
 export const createRoleStore = (client: DynamoDBDocumentClient, tableName: string, m: MembershipWrites): RoleStore => {
+  /** A user's favourite of the group, deleted if present (idempotent). */
+  const deleteFavourite = (groupId: string, userId: string): Guarded => ({
+    write: { Delete: { TableName: tableName, Key: keys.fav(userId, groupId) } },
+  });
+
   /**
    * Commits entries (each a few guarded writes) in one transaction, where some entries may find
    * their item already done by another run (a member already released, a notice already expired):
@@ -85,6 +116,12 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
       }
     }
     return [];
+  };
+
+  /** Which of `userIds` saved the group (strongly consistent). */
+  const savedAmong = async (groupId: string, userIds: readonly string[]): Promise<Set<string>> => {
+    const items = await batchGet(client, tableName, userIds.map((userId) => keys.fav(userId, groupId)), true);
+    return new Set(items.map((item) => String(item.userId)));
   };
 
   /** User ids of the members still in the group's partition (strongly consistent). */
@@ -237,17 +274,21 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const userIds = await remainingMembers(groupId);
         if (userIds.length === 0) return released;
+        // Favourites go in the same transaction as their member (a dismissed group can no longer be
+        // saved, so the favourites read here are all there will be): no run leaves one behind.
+        const saved = await savedAmong(groupId, userIds);
+        const entries = userIds.map((userId) => ({
+          id: userId,
+          // No `fails`: a member already released is dropped (commitEach), never counted again.
+          writes: [...m.writes.leave(groupId, userId, undefined), ...(saved.has(userId) ? [deleteFavourite(groupId, userId)] : [])],
+        }));
         // Start at a random chunk, so concurrent runs mostly work on different members.
-        const chunks = chunksOf(userIds, MEMBERS_PER_CHUNK);
+        const chunks = packed(entries, RELEASE_WRITES_PER_CHUNK);
         const start = Math.floor(Math.random() * chunks.length);
         const ordered = [...chunks.slice(start), ...chunks.slice(0, start)];
         await inParallel(ordered, PARALLEL_CHUNKS, async (chunk) => {
           try {
-            // No `fails`: a member already released is dropped (commitEach), never counted again.
-            const done = await commitEach(
-              chunk.map((userId) => ({ id: userId, writes: m.writes.leave(groupId, userId, undefined) })),
-              Date.now(),
-            );
+            const done = await commitEach(chunk, Date.now());
             released += done.length;
           } catch (error) {
             // Kept conflicting with a concurrent run: the next round re-reads what is left.
@@ -257,6 +298,48 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
         });
       }
       throw new Error(`members of dismissed group ${groupId} still left after ${MAX_ROUNDS} rounds`);
+    },
+
+    async unschedule(groupId) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: keys.group(groupId),
+            UpdateExpression: 'REMOVE gsi2pk, gsi2sk',
+            ConditionExpression: '#status = :dismissed AND attribute_exists(gsi2pk)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':dismissed': 'dismissed' },
+          }),
+        );
+      } catch (error) {
+        // Not scheduled (or already unscheduled by an earlier run): nothing to do.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async removeFavourites(groupId, userIds) {
+      let cleared = 0;
+      await inParallel(chunksOf([...userIds], FAVOURITES_PER_CHUNK), PARALLEL_CHUNKS, async (chunk) => {
+        // A user who is a member again fails the check and is dropped (commitEach): their
+        // favourite, if any, was saved after they came back.
+        const done = await commitEach(
+          chunk.map((userId) => ({
+            id: userId,
+            writes: [
+              {
+                write: {
+                  ConditionCheck: { TableName: tableName, Key: keys.member(groupId, userId), ConditionExpression: 'attribute_not_exists(pk)' },
+                },
+              },
+              deleteFavourite(groupId, userId),
+            ],
+          })),
+          Date.now(),
+        );
+        cleared += done.length;
+      });
+      return cleared;
     },
 
     async expireNotices({ groupId, now, keepS, event }) {

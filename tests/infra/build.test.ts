@@ -6,7 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctions, functionEntryPoints } from '#infra/build.ts';
 import type { BuildResult } from '#infra/build.ts';
-import { httpFunctions, NOT_IMPLEMENTED_HANDLER } from '#lib/routes.ts';
+import { httpFunctions } from '#lib/routes.ts';
+import { lambdaContext } from '#infra/local/gateway.ts';
+import { httpEvent } from '#tests/helpers/lambda.ts';
 
 const outdir = mkdtempSync(join(tmpdir(), 'infra-build-test-'));
 let result: BuildResult;
@@ -45,8 +47,12 @@ describe('the bundler', () => {
   });
 
   it('produces a bundle Lambda can call', async () => {
-    const bundle = join(outdir, NOT_IMPLEMENTED_HANDLER, 'index.mjs');
-    const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: () => Promise<{ statusCode: number }> };
-    expect((await handler()).statusCode).toBe(501);
+    const bundle = join(outdir, 'group-get', 'index.mjs');
+    type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+    const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
+    // An id that cannot be a group: answered by the bundled stack without reaching DynamoDB.
+    const reply = await handler(httpEvent('GET', '/group/not-a-group!', { as: 'bundle-user' }), lambdaContext('group-get'));
+    expect(reply.statusCode).toBe(404);
+    expect(JSON.parse(reply.body)).toEqual({ code: 404, message: 'Unknown group.' });
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { allFunctions, consumers, eventPatternOf, functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import { allFunctions, consumers, eventPatternOf, functionOf, httpFunctions, routeKey, routes } from '#lib/routes.ts';
 import { TABLE, tableDefinition } from '#lib/store/table.ts';
 import { PLACEHOLDER_CODE } from '#infra/function.ts';
 import { GroupServiceStack, THROTTLE } from '#infra/stack.ts';
@@ -71,16 +71,11 @@ describe('the group service stack', () => {
     }
   });
 
-  it('serves every route from the function of lib/routes.ts, all unimplemented ones from the single not-implemented function', () => {
+  it('serves every route from the function of lib/routes.ts, one integration per function', () => {
     const keys = byKey(dev);
     for (const route of routes) {
       expect(functionBehind(dev, keys.get(routeKey(route))!), routeKey(route)).toBe(functionLogicalId(dev, functionOf(route)));
     }
-    const notImplemented = new Set(
-      routes.filter((r) => !r.implemented).map((r) => functionBehind(dev, keys.get(routeKey(r))!)),
-    );
-    expect(notImplemented).toEqual(new Set([functionLogicalId(dev, NOT_IMPLEMENTED_HANDLER)]));
-    // One integration per function, shared by its routes.
     expect(resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Integration')).toHaveLength(httpFunctions().length);
   });
 
@@ -96,7 +91,7 @@ describe('the group service stack', () => {
 
   it('grants write access to every function that serves a write route', () => {
     const writers = httpFunctions().filter(
-      (name) => name !== NOT_IMPLEMENTED_HANDLER && routes.some((r) => functionOf(r) === name && r.table === 'write'),
+      (name) => routes.some((r) => functionOf(r) === name && r.table === 'write'),
     );
     expect(writers).toEqual(expect.arrayContaining(['group-create', 'group-rename']));
     for (const name of writers) {
@@ -104,10 +99,6 @@ describe('the group service stack', () => {
         expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']),
       );
     }
-  });
-
-  it('gives the not-implemented function no access to the table', () => {
-    expect(actionsOf(dev, NOT_IMPLEMENTED_HANDLER).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
   });
 
   it('grants no function Scan, PartiQL or stream reads', () => {
@@ -132,11 +123,7 @@ describe('the group service stack', () => {
     }
     for (const name of httpFunctions()) {
       const variables = dev.json.Resources[functionLogicalId(dev, name)]?.Properties?.Environment as { Variables: Record<string, unknown> };
-      expect(variables.Variables, name).toEqual(
-        name === NOT_IMPLEMENTED_HANDLER
-          ? { NODE_OPTIONS: '--enable-source-maps' }
-          : { TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' },
-      );
+      expect(variables.Variables, name).toEqual({ TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' });
     }
     // One log group per function plus the API access log, all expiring, and no log-retention
     // custom resource.

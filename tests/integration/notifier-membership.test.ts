@@ -214,8 +214,10 @@ describe('IM side of settings events', () => {
 
   it('GroupMuteChanged: ban then whitelist on mute; rollback of both on unmute', async () => {
     const { owner, bob, groupId } = await liveGroup();
+    await patch(keys.group(groupId), { isMute: 1, muteWhitelist: [bob] });
     await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 1, whitelistIds: [owner, bob], timestamp: 23 }));
     expect(fake.groups.get(groupId)).toMatchObject({ banned: true, whitelist: new Set([owner, bob]) });
+    await patch(keys.group(groupId), { isMute: 0, muteWhitelist: [] });
     await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 0, whitelistIds: [owner, bob], timestamp: 24 }));
     expect(callsFor(groupId).map((c) => c.path)).toEqual([
       '/group/ban/add.json',
@@ -224,6 +226,16 @@ describe('IM side of settings events', () => {
       '/group/user/ban/whitelist/rollback.json',
     ]);
     expect(fake.groups.get(groupId)).toMatchObject({ banned: false, whitelist: new Set() });
+  });
+
+  it('GroupMuteChanged delivered after a later unmute leaves the group unmuted (the table decides)', async () => {
+    const { owner, groupId } = await liveGroup();
+    const mute = envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 1, whitelistIds: [owner], timestamp: 30 });
+    const unmute = envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 0, whitelistIds: [owner], timestamp: 31 });
+    // Muted, then unmuted: the table says not muted; the unmute arrives first.
+    await deliver(unmute);
+    await deliver(mute);
+    expect(fake.groups.get(groupId)?.banned).toBe(false);
   });
 
   it('RegularClearChanged and MemberProtectionChanged: command messages from the operator, without data', async () => {

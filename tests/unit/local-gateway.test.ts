@@ -7,7 +7,7 @@ import { buildEvent, claimsAsStrings, createGateway, createRouter, lambdaContext
 import { routes, type Route } from '#lib/routes.ts';
 import { TEST_JWT_SECRET, testToken } from '#tests/helpers/tokens.ts';
 
-const route = (method: Route['method'], path: string): Route => ({ method, path, handler: path, table: 'read', implemented: true });
+const route = (method: Route['method'], path: string): Route => ({ method, path, handler: path, table: 'read' });
 
 describe('route matching', () => {
   it('prefers literal segments over {param} segments, whatever the table order', () => {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { consumers, functionOf, httpFunctions, NOT_IMPLEMENTED_HANDLER, OUTBOX_RELAY_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import { consumers, httpFunctions, OUTBOX_RELAY_HANDLER, routeKey, routes } from '#lib/routes.ts';
 
 const functionFiles = readdirSync(new URL('../../functions/', import.meta.url))
   .filter((f) => f.endsWith('.ts'))
@@ -10,9 +10,8 @@ describe('the route table', () => {
   it('names every file in functions/ exactly once', () => {
     for (const file of functionFiles) {
       const uses =
-        (file === NOT_IMPLEMENTED_HANDLER ? 1 : 0) +
         (file === OUTBOX_RELAY_HANDLER ? 1 : 0) +
-        routes.filter((r) => r.implemented && r.handler === file).length +
+        routes.filter((r) => r.handler === file).length +
         consumers.filter((c) => c.handler === file).length;
       expect(uses, file).toBe(1);
     }
@@ -23,7 +22,7 @@ describe('the route table', () => {
     expect(functionFiles).toContain(OUTBOX_RELAY_HANDLER);
   });
 
-  it('has a function file for every implemented route and for the 501 fallback', () => {
+  it('has a function file for every route', () => {
     for (const fn of httpFunctions()) expect(functionFiles).toContain(fn);
   });
 
@@ -40,24 +39,4 @@ describe('the route table', () => {
     );
   });
 
-  it('serves exactly these routes from the not-implemented function until their issues land', () => {
-    const pending = routes.filter((r) => functionOf(r) === NOT_IMPLEMENTED_HANDLER).map(routeKey);
-    expect(pending).toEqual([
-      'POST /group/fav',
-      'DELETE /group/fav',
-      'POST /group/set_bulletin',
-      'GET /group/get_bulletin',
-      'POST /group/set_portrait_uri',
-      'POST /group/set_display_name',
-      'POST /group/set_certification',
-      'POST /group/mute_all',
-      'POST /group/set_regular_clear',
-      'POST /group/get_regular_clear',
-      'POST /group/set_member_protection',
-      'POST /group/set_member_info',
-      'POST /group/get_member_info',
-      'POST /group/copy_group',
-      'GET /user/favgroups',
-    ]);
-  });
 });

@@ -1,0 +1,14 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { copyGroup } from '#lib/domain/copy.ts';
+import { groupIdField, requiredString } from '#lib/http/fields.ts';
+
+/** POST /group/copy_group — a member copies the group (its current members) into a new one they own. */
+export const handler = endpoint({
+  input: z.object({
+    groupId: groupIdField(),
+    name: requiredString('a group name'),
+    portraitUri: requiredString('a non-empty portrait URI').max(256, { error: 'expected at most 256 characters' }).optional(),
+  }),
+  run: ({ input, caller }) => copyGroup(deps, caller.userId, input),
+});

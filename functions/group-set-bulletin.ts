@@ -1,0 +1,21 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { setBulletin } from '#lib/domain/settings.ts';
+import { groupIdField } from '#lib/http/fields.ts';
+
+const optionalText = () => z.string({ error: 'expected a string' }).nullish();
+
+/** POST /group/set_bulletin — the owner or a manager publishes a bulletin: `content` when non-empty, else `bulletin` ("" allowed). */
+export const handler = endpoint({
+  input: z
+    .object({ groupId: groupIdField(), content: optionalText(), bulletin: optionalText() })
+    .superRefine(({ content, bulletin }, ctx) => {
+      if (content || typeof bulletin === 'string') return;
+      if (content === '') ctx.addIssue({ code: 'custom', path: ['content'], message: 'expected a non-empty bulletin' });
+      else ctx.addIssue({ code: 'custom', path: ['bulletin'], message: 'required' });
+    })
+    .transform(({ groupId, content, bulletin }) =>
+      content ? { groupId, text: content, field: 'content' as const } : { groupId, text: bulletin ?? '', field: 'bulletin' as const },
+    ),
+  run: ({ input, caller }) => setBulletin(deps, caller.userId, input),
+});

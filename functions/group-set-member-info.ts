@@ -1,0 +1,26 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { codePointLength } from '#lib/domain/text.ts';
+import { setMemberInfo } from '#lib/domain/settings.ts';
+import { groupIdField, userIdField } from '#lib/http/fields.ts';
+
+/** A string of at most `max` code points; null or absent means "leave as is". */
+const upTo = (max: number) =>
+  z
+    .string({ error: 'expected a string' })
+    .refine((s) => codePointLength(s) <= max, { error: `expected at most ${max} characters` });
+
+/** POST /group/set_member_info — the member themself, the owner or a manager sets a member's card; only given fields change. */
+export const handler = endpoint({
+  input: z.object({
+    groupId: groupIdField(),
+    memberId: userIdField(),
+    groupNickname: z.string({ error: 'expected a string' }).nullish(),
+    region: upTo(8).nullish(),
+    phone: upTo(32).nullish(),
+    WeChat: upTo(64).nullish(),
+    Alipay: upTo(64).nullish(),
+    memberDesc: z.array(upTo(80), { error: 'expected an array of strings' }).refine((list) => list.length <= 10, { error: 'expected at most 10 entries' }).nullish(),
+  }),
+  run: ({ input, caller }) => setMemberInfo(deps, caller.userId, input),
+});

@@ -1,0 +1,16 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { CLEAR_STATUSES, setRegularClear } from '#lib/domain/controls.ts';
+import { groupIdField } from '#lib/http/fields.ts';
+
+/** One of the NUMBERS 0, 3, 7, 36 (the reference compares strictly: the string "3" is refused). */
+const clearStatusField = () =>
+  z.literal(CLEAR_STATUSES, {
+    error: (iss) => (iss.input === undefined || iss.input === null ? 'required' : 'expected one of the numbers 0, 3, 7, 36'),
+  });
+
+/** POST /group/set_regular_clear — the owner switches scheduled message clearing (0 off, 3, 7 days, 36 hours). */
+export const handler = endpoint({
+  input: z.object({ groupId: groupIdField(), clearStatus: clearStatusField() }),
+  run: ({ input, caller }) => setRegularClear(deps, caller.userId, input),
+});

@@ -1,0 +1,12 @@
+import * as z from 'zod';
+import { deps, endpoint } from '#lib/app.ts';
+import { listFavourites } from '#lib/domain/controls.ts';
+
+/**
+ * GET /user/favgroups — the caller's saved groups: `{list, total, limit?, offset?}`; paged only when
+ * `limit` and `offset` both parse as integers, both echoed as given.
+ */
+export const handler = endpoint({
+  input: z.object({ limit: z.string().optional(), offset: z.string().optional() }),
+  run: ({ input, caller }) => listFavourites(deps, caller.userId, input),
+});
