@@ -4,12 +4,10 @@ import { ALREADY_SAVED, NOT_OWNER, type ControlsStore } from '../domain/controls
 import { KEPT_CHANGING, NOT_MEMBER } from '../domain/departures.ts';
 import { Forbidden, InvalidInput, NotAllowed, NotFound } from '../domain/errors.ts';
 import { UNKNOWN_GROUP } from '../domain/groups.ts';
-import type { Member } from '../domain/model.ts';
 import { StaleRead } from '../domain/roles.ts';
 import type { DomainEvent } from '../events/index.ts';
-import { batchGet, queryAll } from './batch.ts';
+import { queryAll } from './batch.ts';
 import { CommitCancelled } from './commit.ts';
-import { parseGroup, parseMember } from './items.ts';
 import { keys } from './keys.ts';
 import type { Guarded, MembershipWrites } from './membership.ts';
 
@@ -46,21 +44,7 @@ export const createControlsStore = (client: DynamoDBDocumentClient, tableName: s
   };
 
   return {
-  async snapshot(groupId, userIds) {
-    const items = await batchGet(client, tableName, [keys.group(groupId), ...userIds.map((u) => keys.member(groupId, u))], true);
-    const meta = items.find((item) => item.sk === 'META');
-    return {
-      group: meta ? parseGroup(meta) : null,
-      members: new Map(
-        items
-          .filter((item) => item.sk !== 'META')
-          .map((item): [string, Member] => {
-            const member = parseMember(item);
-            return [member.userId, member];
-          }),
-      ),
-    };
-  },
+  snapshot: (groupId, userIds) => m.reads.snapshot(groupId, userIds),
 
   async setMute({ group, muteStatus, whitelist, speakers, now, event }) {
     const managers = listIs('managerIds', ':managersRead', group.managerIds);

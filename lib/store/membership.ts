@@ -191,6 +191,13 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
       const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.notice(groupId, type, receiverId), ConsistentRead: true }));
       return out.Item ? parseNotice(out.Item) : null;
     },
+    /** The group and the memberships of `userIds`, in one strongly consistent batch read. */
+    async snapshot(groupId: string, userIds: readonly string[]): Promise<{ group: Group | null; members: Map<string, Member> }> {
+      const items = await batchGet(client, tableName, [keys.group(groupId), ...userIds.map((u) => keys.member(groupId, u))], true);
+      const meta = items.find((item) => item.sk === 'META');
+      const members = items.filter((item) => item.sk !== 'META').map(parseMember);
+      return { group: meta ? parseGroup(meta) : null, members: new Map(members.map((m): [string, Member] => [m.userId, m])) };
+    },
     /** A user's exit records in a group (deleted when they are admitted again). */
     async exitsOf(groupId: string, userId: string): Promise<ExitRecord[]> {
       const { pk, skPrefix } = keys.exitedOfUser(groupId, userId);

@@ -1,11 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaleRead, type RoleStore } from '../domain/roles.ts';
-import { Role, type Member, type Notice } from '../domain/model.ts';
+import { Role, type Notice } from '../domain/model.ts';
 import { logger } from '../log.ts';
 import { batchGet, queryAll } from './batch.ts';
 import { CommitCancelled, MAX_TRANSACTION_ITEMS } from './commit.ts';
-import { parseGroup, parseMember, parseNotice } from './items.ts';
+import { parseNotice } from './items.ts';
 import { keys, memberIdOf } from './keys.ts';
 import type { Guarded, MembershipWrites } from './membership.ts';
 
@@ -150,19 +150,7 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
   };
 
   return {
-    async snapshot(groupId, userIds) {
-      const items = await batchGet(client, tableName, [keys.group(groupId), ...userIds.map((u) => keys.member(groupId, u))], true);
-      const meta = items.find((item) => item.sk === 'META');
-      return {
-        group: meta ? parseGroup(meta) : null,
-        members: new Map(
-          items.filter((item) => item.sk !== 'META').map((item): [string, Member] => {
-            const member = parseMember(item);
-            return [member.userId, member];
-          }),
-        ),
-      };
-    },
+    snapshot: (groupId, userIds) => m.reads.snapshot(groupId, userIds),
 
     async dismiss({ group, ownerId, deletedAt, now, event }) {
       await m.commitGuarded(

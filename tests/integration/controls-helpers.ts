@@ -1,33 +1,12 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { expect } from 'vitest';
 import { EVENT_SOURCE } from '#lib/events/index.ts';
 import { keys } from '#lib/store/keys.ts';
-import type { Reply } from '#tests/helpers/endpoints.ts';
-import { eventsFor, getItem, groupItem, partitionItems, patch } from '#tests/helpers/db.ts';
+import { eventsFor, getItem } from '#tests/helpers/db.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
 
 /** Shared set-ups and checks of the group-controls tests (mute_all, regular clear, favourites). */
 
-export const users = <P extends string[]>(...prefixes: P) => prefixes.map((p) => uniqueUserId(p)) as { [K in keyof P]: string };
-
-export const ok = (reply: Reply) => {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-  expect(reply.body).toEqual({ code: 200 });
-};
-
-export const expectDenied = (reply: Reply, status: number, message: string) => {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(status);
-  expect(reply.body).toEqual({ code: status, message });
-};
-
-export const dismissLocally = (groupId: string) => patch(keys.group(groupId), { status: 'dismissed', deletedAt: new Date().toISOString() });
-
-/** Everything of a group a denied request must leave as it was: the group item, members, events. */
-export const stateOf = async (groupId: string) => ({
-  group: await groupItem(groupId),
-  members: (await partitionItems(groupId, 'MEMBER#')).sort((a, b) => String(a.sk).localeCompare(String(b.sk))),
-  events: await eventsFor(groupId),
-});
+export { dismissLocally, expectDenied, ok, stateOf, users } from '#tests/helpers/checks.ts';
 
 /** The bus event a rule delivers for the outbox event `detailType` of the group (the `nth` of that type). */
 export const busEventOf = async (groupId: string, detailType: string, nth = 0): Promise<EventBridgeEvent<string, unknown>> => {

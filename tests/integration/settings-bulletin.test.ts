@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '#lib/store/keys.ts';
-import { api, createGroup, type Reply } from '#tests/helpers/endpoints.ts';
-import { eventsFor, getItem, groupItem, partitionItems, patch } from '#tests/helpers/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { eventsFor, getItem, groupItem, partitionItems } from '#tests/helpers/db.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
-
-const users = <P extends string[]>(...prefixes: P) => prefixes.map((p) => uniqueUserId(p)) as { [K in keyof P]: string };
-
-const ok = (reply: Reply) => {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-  expect(reply.body).toEqual({ code: 200 });
-};
-
-const expectDenied = (reply: Reply, status: number, message: string) => {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(status);
-  expect(reply.body).toEqual({ code: status, message });
-};
+import { dismissLocally, expectDenied, ok, users } from '#tests/helpers/checks.ts';
 
 /** Everything a denied bulletin must leave as it was: the group item, the history, the events. */
 const stateOf = async (groupId: string) => ({
@@ -22,8 +11,6 @@ const stateOf = async (groupId: string) => ({
   bulletins: await partitionItems(groupId, 'BULLETIN#'),
   events: await eventsFor(groupId),
 });
-
-const dismissLocally = (groupId: string) => patch(keys.group(groupId), { status: 'dismissed', deletedAt: new Date().toISOString() });
 
 /** A group with an owner, a manager (through set_manager) and a plain member. */
 const groupWithRoles = async () => {

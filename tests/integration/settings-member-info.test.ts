@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { keys } from '#lib/store/keys.ts';
-import { api, createGroup, type Reply } from '#tests/helpers/endpoints.ts';
-import { eventsFor, groupItem, memberItem, partitionItems, patch } from '#tests/helpers/db.ts';
+import { api, createGroup } from '#tests/helpers/endpoints.ts';
+import { eventsFor, memberItem } from '#tests/helpers/db.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
-
-const users = <P extends string[]>(...prefixes: P) => prefixes.map((p) => uniqueUserId(p)) as { [K in keyof P]: string };
-
-const ok = (reply: Reply) => {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-  expect(reply.body).toEqual({ code: 200 });
-};
-
-const expectDenied = (reply: Reply, status: number, message: string) => {
-  expect(reply.status, JSON.stringify(reply.body)).toBe(status);
-  expect(reply.body).toEqual({ code: status, message });
-};
-
-const stateOf = async (groupId: string) => ({
-  group: await groupItem(groupId),
-  members: (await partitionItems(groupId, 'MEMBER#')).sort((a, b) => String(a.sk).localeCompare(String(b.sk))),
-  events: await eventsFor(groupId),
-});
-
-const dismissLocally = (groupId: string) => patch(keys.group(groupId), { status: 'dismissed', deletedAt: new Date().toISOString() });
+import { dismissLocally, expectDenied, ok, stateOf, users } from '#tests/helpers/checks.ts';
 
 /** A group with an owner, a manager (through set_manager) and two plain members. */
 const groupWithRoles = async () => {
