@@ -6,13 +6,13 @@
  */
 
 import { domainEvent, type DomainEvent } from '../events/index.ts';
-import { NOT_MANAGER, NOT_MEMBER, KEPT_CHANGING } from './departures.ts';
-import { Forbidden, InvalidInput, NotAllowed, NotFound } from './errors.ts';
+import { NOT_MANAGER, NOT_MEMBER } from './departures.ts';
+import { Forbidden, InvalidInput, NotFound } from './errors.ts';
 import { UNKNOWN_GROUP, visibleGroup } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import type { Group, Member } from './model.ts';
 import type { Deps } from './ports.ts';
-import { StaleRead } from './roles.ts';
+import { withFreshRead } from './stale.ts';
 
 export const NOT_OWNER = 'Not a group owner.';
 export const ALREADY_SAVED = 'Group already exists.';
@@ -64,19 +64,9 @@ export interface ControlsStore {
   favourites(userId: string): Promise<Favourite[]>;
 }
 
-/** Reads, decides and commits; a commit that finds the state moved since the read decides again. */
+/** Reads, decides and commits, again while the state moves (at most ATTEMPTS times, then 405: ./stale.ts). */
+const fresh = <T>(run: () => Promise<T>): Promise<T> => withFreshRead(run, ATTEMPTS);
 const ATTEMPTS = 8;
-const withFreshRead = async <T>(run: () => Promise<T>): Promise<T> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!(error instanceof StaleRead)) throw error;
-      if (attempt >= ATTEMPTS) throw new NotAllowed(KEPT_CHANGING);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
-    }
-  }
-};
 
 const liveGroup = (group: Group | null): Group => {
   if (!group || group.status !== 'active') throw new NotFound(UNKNOWN_GROUP);
@@ -103,7 +93,7 @@ export const muteAll = async (
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
   const named = (userId: string) => (typeof input.userId === 'string' ? 'userId' : `userId[${listed.indexOf(userId)}]`);
 
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const { group: read, members } = await deps.controls.snapshot(input.groupId, unique([callerId, ...speakers]));
     const group = liveGroup(read);
     if (!members.has(callerId)) throw new Forbidden(NOT_MEMBER);

@@ -15,6 +15,7 @@ import { UNKNOWN_GROUP } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { QuitReason, Role, type ExitRecord, type Group, type Member, type Profile } from './model.ts';
 import type { Deps } from './ports.ts';
+import { KEPT_CHANGING } from './stale.ts';
 
 export const CANNOT_KICK_SELF = 'Can not kick yourself.';
 export const CANNOT_KICK_HOST = 'Can not kick the host.';
@@ -22,7 +23,7 @@ export const NOT_MANAGER = 'Current user is not group manager.';
 export const NOT_MEMBER = 'Current user is not group member.';
 export const NONE_MEMBER = 'Can not kick none-member from the group.';
 export const MANAGER_KICKS_MANAGER = 'Only the group owner can kick a manager.';
-export const KEPT_CHANGING = 'The group kept changing during the request; try again.';
+export { KEPT_CHANGING };
 
 /**
  * A condition failed because what the decision read has changed since (a role, the managers, the

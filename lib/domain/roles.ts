@@ -1,5 +1,6 @@
 /** Roles and the group's end: POST /group/transfer, /group/set_manager, /group/remove_manager, /group/dismiss. */
 
+import { withFreshRead } from './stale.ts';
 import { domainEvent, type DomainEvent } from '../events/index.ts';
 import { Forbidden, InvalidInput, NoPermission, NotFound, NotInGroup } from './errors.ts';
 import { UNKNOWN_GROUP } from './groups.ts';
@@ -18,12 +19,7 @@ export const EXPIRED_NOTICE_KEEP_S = 30 * 24 * 3600;
  * change moved the group or a member): the operation reads again and decides again, so the answer
  * is the one the new state calls for.
  */
-export class StaleRead extends Error {
-  constructor(what: string) {
-    super(`stale read: ${what}`);
-    this.name = 'StaleRead';
-  }
-}
+export { StaleRead } from './stale.ts';
 
 /** A group and some of its members, read together (one strongly consistent round trip). */
 export interface GroupSnapshot {
@@ -96,18 +92,9 @@ export interface RoleStore {
   }): Promise<number>;
 }
 
-/** Reads, decides and commits; a commit that finds the state moved since the read starts over. */
+/** Reads, decides and commits, again while the state moves (at most ATTEMPTS times, then 405: ./stale.ts). */
+const fresh = <T>(run: () => Promise<T>): Promise<T> => withFreshRead(run, ATTEMPTS);
 const ATTEMPTS = 12;
-const withFreshRead = async <T>(run: () => Promise<T>): Promise<T> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!(error instanceof StaleRead) || attempt >= ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
-    }
-  }
-};
 
 /** The group when it is live: unknown, impossible, half-created and dismissed ids are all 404. */
 const liveGroup = (group: Group | null): Group => {
@@ -122,7 +109,7 @@ const liveGroup = (group: Group | null): Group => {
  */
 export const dismissGroup = async (deps: Deps, callerId: string, input: { groupId: string }): Promise<void> => {
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const group = liveGroup((await deps.roles.snapshot(input.groupId, [])).group);
     // The reference answers 400 for "not creator" (its only dismiss denial); unknown ids are 404 here.
     if (group.creatorId !== callerId) throw new InvalidInput('Unknown group or not creator.');
@@ -149,7 +136,7 @@ export const dismissGroup = async (deps: Deps, callerId: string, input: { groupI
 export const transferOwner = async (deps: Deps, callerId: string, input: { groupId: string; userId: string }): Promise<void> => {
   if (input.userId === callerId) throw new Forbidden('Can not transfer creator role to yourself.');
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const snapshot = await deps.roles.snapshot(input.groupId, [callerId, input.userId]);
     const group = liveGroup(snapshot.group);
     if (group.creatorId !== callerId || snapshot.members.get(callerId)?.role !== Role.owner) {
@@ -183,7 +170,7 @@ const changeManagers = async (
 ): Promise<void> => {
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
   const listed = [...new Set(input.memberIds)];
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const { group: read, members } = await deps.roles.snapshot(input.groupId, [callerId, ...listed]);
     const group = liveGroup(read);
     const caller = members.get(callerId);

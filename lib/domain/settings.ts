@@ -16,7 +16,7 @@ import { UNKNOWN_GROUP, visibleGroup } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { Role, type Group, type Member } from './model.ts';
 import type { Deps } from './ports.ts';
-import { StaleRead } from './roles.ts';
+import { withFreshRead } from './stale.ts';
 import { codePointLength, escapeHtml, escapeWithin } from './text.ts';
 
 export const BULLETIN_MAX = 1024;
@@ -98,18 +98,9 @@ export interface SettingsStore {
   setDisplayName(input: { groupId: string; userId: string; displayName: string; now: number }): Promise<boolean>;
 }
 
-/** Reads, decides and commits; a commit that finds the state moved since the read starts over. */
+/** Reads, decides and commits, again while the state moves (at most ATTEMPTS times, then 405: ./stale.ts). */
+const fresh = <T>(run: () => Promise<T>): Promise<T> => withFreshRead(run, ATTEMPTS);
 const ATTEMPTS = 25;
-const withFreshRead = async <T>(run: () => Promise<T>): Promise<T> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!(error instanceof StaleRead) || attempt >= ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt, 8)));
-    }
-  }
-};
 
 /** The group if it is live: unknown, impossible, half-created and dismissed ids are all 404. */
 const liveGroup = async (deps: Deps, groupId: string): Promise<Group> => {
@@ -137,7 +128,7 @@ export const setBulletin = async (
 ): Promise<void> => {
   const content = escapeWithin(input.text, 0, BULLETIN_MAX);
   if (content === null) throw new InvalidInput(`${input.field}: Length of bulletin invalid.`);
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const group = await liveGroup(deps, input.groupId);
     const operator = managingOperator(group, callerId);
     if (!operator) throw new Forbidden(ONLY_MANAGERS_BULLETIN);
@@ -182,7 +173,7 @@ export const setPortraitUri = async (deps: Deps, callerId: string, input: { grou
   if (!isPortraitUrl(portraitUri)) throw new InvalidInput('portraitUri: Invalid portraitUri format.');
   const length = codePointLength(portraitUri);
   if (length < PORTRAIT_URI.min || length > PORTRAIT_URI.max) throw new InvalidInput('portraitUri: Length of portraitUri invalid.');
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const group = await liveGroup(deps, input.groupId);
     // The reference's only denial: 400 "Unknown group or not creator." (managers may not either).
     if (group.creatorId !== callerId) throw new InvalidInput(NOT_CREATOR);
@@ -214,7 +205,7 @@ export const setDisplayName = async (deps: Deps, callerId: string, input: { grou
  * 1 = not. The owner or a manager; anyone else: HTTP 200 code 20001 (the reference's answer).
  */
 export const setCertification = async (deps: Deps, callerId: string, input: { groupId: string; certiStatus: 0 | 1 }): Promise<void> => {
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const group = await liveGroup(deps, input.groupId);
     const operator = managingOperator(group, callerId);
     if (!operator) throw new Rejected(BusinessCodes.noPermission, 'No permission');
@@ -234,7 +225,7 @@ export const setMemberProtection = async (
   callerId: string,
   input: { groupId: string; memberProtection: 0 | 1 },
 ): Promise<void> => {
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const group = await liveGroup(deps, input.groupId);
     const operator = managingOperator(group, callerId);
     if (!operator) throw new Forbidden(ONLY_MANAGERS_PROTECTION);
@@ -286,7 +277,7 @@ export const setMemberInfo = async (deps: Deps, callerId: string, input: SetMemb
   }
   if (input.memberDesc !== undefined && input.memberDesc !== null) info.memberDesc = input.memberDesc;
 
-  await withFreshRead(async () => {
+  await fresh(async () => {
     const group = await liveGroup(deps, input.groupId);
     const operator: Operator | null = managingOperator(group, callerId) ?? (callerId === input.memberId ? { userId: callerId, role: 'self' } : null);
     if (!operator) throw new Forbidden(ONLY_MEMBER_INFO);
