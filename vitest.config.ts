@@ -27,8 +27,9 @@ export default defineConfig({
     globalSetup: ['tests/global-setup.ts'],
     allowOnly: false,
     // The suites wait on DynamoDB Local (one JVM) far more than they compute: four files at a time
-    // keep it busy on a 2-core machine (about half the wall time of the default).
+    // keep it busy on a 2-core machine (about half the wall time of the default). Under that load a
+    // race test can take several seconds, hence the 30 s timeouts of the DynamoDB projects.
     maxWorkers: 4,
-    projects: [project('unit'), project('integration', 15_000), project('api', 15_000), project('infra', 60_000)],
+    projects: [project('unit'), project('integration', 30_000), project('api', 30_000), project('infra', 60_000)],
   },
 });
