@@ -114,7 +114,8 @@ export const muteAll = async (
         groupId: group.id,
         operatorId: callerId,
         muteStatus: input.muteStatus,
-        whitelistIds: unique([...privileged, ...(input.muteStatus === 1 ? speakers : group.muteWhitelist)]),
+        // Everyone whose whitelist entry this change may touch: the notifier makes IM match the table for them.
+        whitelistIds: unique([...privileged, ...(input.muteStatus === 1 ? speakers : []), ...group.muteWhitelist]),
         timestamp: now,
       }),
     });

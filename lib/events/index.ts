@@ -111,7 +111,7 @@ export const eventSchemas = {
     groupId,
     operatorId: id.describe('The owner or manager who switched it.'),
     muteStatus: z.union([z.literal(0), z.literal(1)]).describe('1 muted, 0 not.'),
-    whitelistIds: z.array(id).describe('Who may still speak: owner, managers and the members named (mute); who was allowed (unmute).'),
+    whitelistIds: z.array(id).describe('Whose mute-whitelist entry the change concerns: owner, managers, the members named now and those named before.'),
     timestamp,
   }),
   /** Regular clearing switched or changed: ST:ConNtf open/closeRegularClear from the operator. */

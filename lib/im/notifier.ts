@@ -114,12 +114,14 @@ const plans: { [T in EventType]: Plan<T> } = {
     // Told before they leave the IM group, so the kicked receive it too.
     await step('notify', () => announceMembers(deps, e, 'Kicked', e.memberIds));
     await step('im', () => syncUsers(deps, e.groupId, e.memberIds));
+    // RongCloud keeps whitelist entries across leave and rejoin: a kicked speaker loses theirs.
+    await step('whitelist', () => syncWhitelist(deps, e.groupId, e.memberIds));
   },
 
   MemberQuit: async (e, step, deps) => {
     await step('notify', () => announceMembers(deps, { ...e, operatorId: e.userId }, 'Quit', [e.userId], { newCreatorId: e.newOwnerId }));
     await step('im', () => syncUsers(deps, e.groupId, [e.userId]));
-    if (e.newOwnerId) await step('whitelist', () => syncWhitelist(deps, e.groupId, [e.newOwnerId as string]));
+    await step('whitelist', () => syncWhitelist(deps, e.groupId, e.newOwnerId ? [e.userId, e.newOwnerId] : [e.userId]));
   },
 
   GroupDismissed: async (e, step, deps) => {
@@ -177,6 +179,9 @@ const plans: { [T in EventType]: Plan<T> } = {
     if (group.isMute === 1) {
       await step('ban', () => deps.im.banGroup(e.groupId));
       await step('whitelist', () => deps.im.addWhitelist(e.groupId, speakers));
+      // Speakers named by an earlier mute and not any more lose their entry.
+      const dropped = e.whitelistIds.filter((id) => !speakers.includes(id));
+      if (dropped.length > 0) await step('revoke', () => deps.im.removeWhitelist(e.groupId, dropped));
     } else {
       await step('ban', () => deps.im.unbanGroup(e.groupId));
       await step('whitelist', () => deps.im.removeWhitelist(e.groupId, [...new Set([...e.whitelistIds, ...speakers])]));

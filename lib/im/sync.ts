@@ -123,9 +123,10 @@ export const syncUsers = async (deps: SyncDeps, groupId: string, userIds: readon
 export const syncWhitelist = async (deps: SyncDeps, groupId: string, userIds: readonly string[]): Promise<void> => {
   let applied: string | undefined;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const group = await deps.groups.get(groupId);
+    const [group, members] = await Promise.all([deps.groups.get(groupId), deps.members.currentAmong(groupId, userIds)]);
     if (!group || group.status !== 'active' || group.isMute !== 1) return;
-    const privileged = new Set([group.creatorId, ...group.managerIds, ...group.muteWhitelist]);
+    // Named speakers count only while they are members (a kicked or quitting speaker loses it).
+    const privileged = new Set([group.creatorId, ...group.managerIds, ...group.muteWhitelist.filter((id) => members.has(id))]);
     const allowed = userIds.filter((id) => privileged.has(id));
     const state = JSON.stringify(allowed);
     if (state === applied) return;

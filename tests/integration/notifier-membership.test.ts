@@ -101,6 +101,16 @@ describe('IM side of membership events', () => {
     expect(fake.groups.get(groupId)?.members.has(bob)).toBe(false);
   });
 
+  it('MembersKicked while muted: the kicked speaker also leaves the mute whitelist (RongCloud keeps it across rejoin)', async () => {
+    const { owner, bob, groupId } = await liveGroup();
+    await patch(keys.group(groupId), { isMute: 1, muteWhitelist: [bob] });
+    await removeMember(groupId, bob);
+    await deliver(envelope('MembersKicked', { groupId, operatorId: owner, memberIds: [bob], timestamp: 40 }));
+    const calls = callsFor(groupId);
+    expect(calls.map(summary)).toEqual(['/message/group/publish.json ST:GrpNtf Kicked', '/group/quit.json', '/group/user/ban/whitelist/rollback.json']);
+    expect(calls[2]!.form.getAll('userId')).toEqual([bob]);
+  });
+
   it('MembersJoined delivered after the kick that followed it leaves the user out (IM follows the table)', async () => {
     const { owner, groupId } = await liveGroup();
     const dave = uniqueUserId('dave');
@@ -226,6 +236,16 @@ describe('IM side of settings events', () => {
       '/group/user/ban/whitelist/rollback.json',
     ]);
     expect(fake.groups.get(groupId)).toMatchObject({ banned: false, whitelist: new Set() });
+  });
+
+  it('GroupMuteChanged re-muting with fewer speakers revokes the dropped ones', async () => {
+    const { owner, bob, groupId } = await liveGroup();
+    await patch(keys.group(groupId), { isMute: 1, muteWhitelist: [bob] });
+    await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 1, whitelistIds: [owner, bob], timestamp: 32 }));
+    expect(fake.groups.get(groupId)?.whitelist).toEqual(new Set([owner, bob]));
+    await patch(keys.group(groupId), { muteWhitelist: [] });
+    await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 1, whitelistIds: [owner, bob], timestamp: 33 }));
+    expect(fake.groups.get(groupId)?.whitelist).toEqual(new Set([owner]));
   });
 
   it('GroupMuteChanged delivered after a later unmute leaves the group unmuted (the table decides)', async () => {
