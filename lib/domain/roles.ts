@@ -80,6 +80,12 @@ export interface RoleStore {
    */
   removeFavourites(groupId: string, userIds: readonly string[]): Promise<number>;
   /**
+   * Takes the users who are not members any more out of the group's `muteWhitelist` (the members
+   * named by mute_all), guarded by the list as read and their absence. Throws `StaleRead` when either
+   * moved. Returns how many were taken out.
+   */
+  removeSpeakers(groupId: string, userIds: readonly string[]): Promise<number>;
+  /**
    * After a dismissal: expires the group's waiting notices (status 3, kept `keepS` more seconds)
    * and commits `NoticesExpired` (built by `event` from the viewers of every notice the dismissal
    * expired) once, whatever the number of runs. Returns how many notices this run expired.
@@ -238,7 +244,12 @@ export const cleanupDismissedGroup = async (
 
 /**
  * The `MembersKicked` / `MemberQuit` consumer's work: the users who left lose their favourite of
- * the group (unless they are members again by now). Idempotent: a redelivery deletes nothing more.
+ * the group and their place among mute_all's named speakers (unless they are members again by now).
+ * Idempotent: a redelivery deletes nothing more.
  */
-export const cleanupDeparted = async (deps: Deps, input: { groupId: string; userIds: readonly string[] }): Promise<number> =>
-  deps.roles.removeFavourites(input.groupId, [...new Set(input.userIds)]);
+export const cleanupDeparted = async (deps: Deps, input: { groupId: string; userIds: readonly string[] }): Promise<number> => {
+  const userIds = [...new Set(input.userIds)];
+  // A named speaker who left is no speaker when they come back.
+  await fresh(() => deps.roles.removeSpeakers(input.groupId, userIds));
+  return deps.roles.removeFavourites(input.groupId, userIds);
+};

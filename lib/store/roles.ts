@@ -330,6 +330,41 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
       return cleared;
     },
 
+    async removeSpeakers(groupId, userIds) {
+      const { group, members } = await m.reads.snapshot(groupId, userIds);
+      if (!group || group.status !== 'active') return 0;
+      const gone = group.muteWhitelist.filter((id) => userIds.includes(id) && !members.has(id));
+      if (gone.length === 0) return 0;
+      await m.commitGuarded(
+        [
+          {
+            write: {
+              Update: {
+                TableName: tableName,
+                Key: keys.group(groupId),
+                UpdateExpression: 'SET muteWhitelist = :next',
+                ConditionExpression: '#status = :active AND muteWhitelist = :read',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':next': group.muteWhitelist.filter((id) => !gone.includes(id)),
+                  ':read': group.muteWhitelist,
+                  ':active': 'active',
+                },
+              },
+            },
+            fails: stale('mute whitelist'),
+          },
+          ...gone.map((userId) => ({
+            write: { ConditionCheck: { TableName: tableName, Key: keys.member(groupId, userId), ConditionExpression: 'attribute_not_exists(pk)' } },
+            fails: stale('speaker membership'),
+          })),
+        ],
+        [],
+        Date.now(),
+      );
+      return gone.length;
+    },
+
     async expireNotices({ groupId, now, keepS, event }) {
       const nowS = Math.floor(now / 1000);
       const notices = await noticesOf(groupId);

@@ -6,7 +6,8 @@ import type { Deps } from '#lib/domain/ports.ts';
 import { api, createGroup } from '#tests/helpers/endpoints.ts';
 import { eventsFor, groupItem } from '#tests/helpers/db.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
-import { dismissLocally, expectDenied, ok, stateOf, users } from './controls-helpers.ts';
+import { handler as cleanup } from '#functions/group-cleanup.ts';
+import { busEventOf, dismissLocally, expectDenied, ok, stateOf, users } from './controls-helpers.ts';
 
 /** A group of owner, manager (a real manager, by set_manager), bob, carol. */
 const groupWithManager = async () => {
@@ -206,15 +207,40 @@ describe('POST /group/mute_all', () => {
       api.muteAll(manager, { groupId: id, muteStatus: 0 }),
     ]);
     replies.forEach(ok);
-    // Replaying the events in commit order: every unmute names what the commit before it stored.
+    // Replaying the events in commit order: every event names what the commit before it stored (so
+    // IM can revoke it); a mute also names its own speaker (each request here names one, bob or carol).
     let stored: string[] = [];
     for (const e of await muteEvents(id)) {
-      if (e.muteStatus === 1) stored = (e.whitelistIds as string[]).filter((u) => u !== owner && u !== manager);
-      else {
+      if (e.muteStatus === 1) {
+        expect(e.whitelistIds).toEqual(expect.arrayContaining([owner, manager, ...stored]));
+        stored = (e.whitelistIds as string[]).filter((u) => u !== owner && u !== manager && !stored.includes(u));
+        expect(stored).toHaveLength(1);
+      } else {
         expect(e.whitelistIds).toEqual([owner, manager, ...stored]);
         stored = [];
       }
     }
     expect((await groupItem(id))?.muteWhitelist).toEqual(stored);
+  });
+});
+
+describe('named speakers follow membership (group-cleanup consumer)', () => {
+  it('takes a kicked or quitting speaker out of the mute whitelist, and keeps those who stayed or came back', async () => {
+    const [owner, bob, carol, dave] = users('owner', 'bob', 'carol', 'dave');
+    const id = await createGroup(owner, [bob, carol, dave]);
+    ok(await api.muteAll(owner, { groupId: id, muteStatus: 1, userId: [bob, carol, dave] }));
+    ok(await api.kick(owner, { groupId: id, memberIds: [bob] }));
+    ok(await api.quit(carol, { groupId: id }));
+    ok(await api.kick(owner, { groupId: id, memberIds: [dave] }));
+    expect((await api.add(owner, { groupId: id, memberIds: [dave] })).body).toEqual({ code: 200, result: [{ id: dave, status: 1 }] });
+
+    await cleanup(await busEventOf(id, 'MembersKicked'));
+    await cleanup(await busEventOf(id, 'MemberQuit'));
+    await cleanup(await busEventOf(id, 'MembersKicked', 1));
+    // Bob and Carol left; Dave is a member again, and keeps his place.
+    expect((await groupItem(id))?.muteWhitelist).toEqual([dave]);
+    // A redelivery changes nothing.
+    await cleanup(await busEventOf(id, 'MembersKicked'));
+    expect((await groupItem(id))?.muteWhitelist).toEqual([dave]);
   });
 });
