@@ -235,15 +235,7 @@ export const quitGroup = async (deps: Deps, callerId: string, input: { groupId: 
 };
 
 /** One entry of POST /group/exited_list, as the clients parse it (no `id`: Android's is an int). */
-export interface ExitedView {
-  quitUserId: string;
-  quitNickname: string;
-  quitPortraitUri: string;
-  quitReason: QuitReason;
-  quitTime: number;
-  operatorId: string | null;
-  operatorName: string | null;
-}
+export type ExitedView = Omit<ExitRecord, 'groupId'>;
 
 /**
  * POST /group/exited_list: the owner and managers read the group's departures, newest first

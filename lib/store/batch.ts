@@ -22,6 +22,24 @@ export const queryAll = async (
 };
 
 /**
+ * Every item of one partition whose sort key starts with `skPrefix` (a `keys.*Of` pair), strongly
+ * consistent; `projection` limits the attributes read.
+ */
+export const queryPrefix = (
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  { pk, skPrefix }: { pk: string; skPrefix: string },
+  projection?: string,
+): Promise<Record<string, unknown>[]> =>
+  queryAll(client, {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    ...(projection ? { ProjectionExpression: projection } : {}),
+    ConsistentRead: true,
+  });
+
+/**
  * Gets items by key, 100 per request in parallel, retrying unprocessed keys with backoff. Returns
  * the items found, in no particular order.
  */

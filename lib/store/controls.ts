@@ -6,7 +6,7 @@ import { Forbidden, InvalidInput, NotAllowed, NotFound } from '../domain/errors.
 import { UNKNOWN_GROUP } from '../domain/groups.ts';
 import { StaleRead } from '../domain/roles.ts';
 import type { DomainEvent } from '../events/index.ts';
-import { queryAll } from './batch.ts';
+import { queryPrefix } from './batch.ts';
 import { CommitCancelled } from './commit.ts';
 import { keys } from './keys.ts';
 import type { Guarded, MembershipWrites } from './membership.ts';
@@ -145,13 +145,7 @@ export const createControlsStore = (client: DynamoDBDocumentClient, tableName: s
   },
 
   async favourites(userId) {
-    const { pk, skPrefix } = keys.favsOf(userId);
-    const items = await queryAll(client, {
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-      ConsistentRead: true,
-    });
+    const items = await queryPrefix(client, tableName, keys.favsOf(userId));
     return items
       .map((item) => favItem.parse(item))
       .sort((a, b) => a.createdAt - b.createdAt || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));

@@ -11,7 +11,7 @@ import { Forbidden, InvalidInput, NotFound } from '../domain/errors.ts';
 import { UNKNOWN_GROUP } from '../domain/groups.ts';
 import { Role } from '../domain/model.ts';
 import type { DomainEvent } from '../events/index.ts';
-import { queryAll } from './batch.ts';
+import { queryPrefix } from './batch.ts';
 import { CommitCancelled, MAX_TRANSACTION_ITEMS } from './commit.ts';
 import { parseExit } from './items.ts';
 import { keys } from './keys.ts';
@@ -115,13 +115,7 @@ export const createDepartureStore = (client: DynamoDBDocumentClient, tableName: 
     members: (groupId, userIds) => reads.members(groupId, userIds),
 
     async exits(groupId) {
-      const { pk, skPrefix } = keys.exitedOf(groupId);
-      const items = await queryAll(client, {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
-        ConsistentRead: true,
-      });
+      const items = await queryPrefix(client, tableName, keys.exitedOf(groupId));
       return items.map(parseExit);
     },
 

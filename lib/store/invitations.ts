@@ -8,7 +8,7 @@ import {
   type NoticeUpdate,
 } from '../domain/invitations.ts';
 import type { Notice } from '../domain/model.ts';
-import { batchGet, queryAll } from './batch.ts';
+import { batchGet, queryPrefix } from './batch.ts';
 import { CommitCancelled, MAX_TRANSACTION_ITEMS } from './commit.ts';
 import { parseGroup, parseInbox, parseNotice } from './items.ts';
 import { keys } from './keys.ts';
@@ -204,25 +204,12 @@ export const createInvitationStore = (client: DynamoDBDocumentClient, tableName:
     },
 
     async inbox(viewerId) {
-      const { pk, skPrefix } = keys.inboxOf(viewerId);
-      const items = await queryAll(client, {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
-        ConsistentRead: true,
-      });
+      const items = await queryPrefix(client, tableName, keys.inboxOf(viewerId));
       return items.map(parseInbox).map((p): NoticeKey => ({ groupId: p.groupId, type: p.type, receiverId: p.receiverId }));
     },
 
     async clearInbox(viewerId) {
-      const { pk, skPrefix } = keys.inboxOf(viewerId);
-      const items = await queryAll(client, {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
-        ProjectionExpression: 'pk, sk',
-        ConsistentRead: true,
-      });
+      const items = await queryPrefix(client, tableName, keys.inboxOf(viewerId), 'pk, sk');
       const batches: Record<string, unknown>[][] = [];
       for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT) batches.push(items.slice(i, i + BATCH_WRITE_LIMIT));
       await Promise.all(

@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberRepository } from '../domain/ports.ts';
-import { batchGet, queryAll } from './batch.ts';
+import { batchGet, queryAll, queryPrefix } from './batch.ts';
 import { keys } from './keys.ts';
 import { parseMember } from './items.ts';
 import { TABLE } from './table.ts';
@@ -11,14 +11,8 @@ import { TABLE } from './table.ts';
  */
 export const createMemberRepository = (client: DynamoDBDocumentClient, tableName: string): MemberRepository => ({
   async list(groupId) {
-    const { pk, skPrefix } = keys.membersOf(groupId);
-    const items = await queryAll(client, {
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-      // A client lists members right after creating or changing a group: read what was written.
-      ConsistentRead: true,
-    });
+    // Strongly consistent: a client lists members right after creating or changing a group.
+    const items = await queryPrefix(client, tableName, keys.membersOf(groupId));
     return items.map(parseMember);
   },
 

@@ -1,7 +1,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ExitRecord, Group, Member, Notice } from '../domain/model.ts';
 import type { DomainEvent } from '../events/index.ts';
-import { batchGet, queryAll } from './batch.ts';
+import { batchGet, queryPrefix } from './batch.ts';
 import { CommitCancelled, type Commit, type Write } from './commit.ts';
 import { exitToItem, inboxToItem, memberToItem, noticeToItem, parseExit, parseGroup, parseMember, parseNotice } from './items.ts';
 import { keys } from './keys.ts';
@@ -200,13 +200,7 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
     },
     /** A user's exit records in a group (deleted when they are admitted again). */
     async exitsOf(groupId: string, userId: string): Promise<ExitRecord[]> {
-      const { pk, skPrefix } = keys.exitedOfUser(groupId, userId);
-      const items = await queryAll(client, {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
-        ConsistentRead: true,
-      });
+      const items = await queryPrefix(client, tableName, keys.exitedOfUser(groupId, userId));
       return items.map(parseExit);
     },
   };

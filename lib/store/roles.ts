@@ -3,7 +3,7 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import { StaleRead, type RoleStore } from '../domain/roles.ts';
 import { Role, type Notice } from '../domain/model.ts';
 import { logger } from '../log.ts';
-import { batchGet, queryAll } from './batch.ts';
+import { batchGet, queryPrefix } from './batch.ts';
 import { CommitCancelled, MAX_TRANSACTION_ITEMS } from './commit.ts';
 import { parseNotice } from './items.ts';
 import { keys, memberIdOf } from './keys.ts';
@@ -126,26 +126,13 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
 
   /** User ids of the members still in the group's partition (strongly consistent). */
   const remainingMembers = async (groupId: string): Promise<string[]> => {
-    const { pk, skPrefix } = keys.membersOf(groupId);
-    const items = await queryAll(client, {
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-      ProjectionExpression: 'sk',
-      ConsistentRead: true,
-    });
+    const items = await queryPrefix(client, tableName, keys.membersOf(groupId), 'sk');
     return items.map((item) => memberIdOf(item.sk as string));
   };
 
   /** The group's notices with whether a dismissal expired them (strongly consistent). */
   const noticesOf = async (groupId: string): Promise<{ notice: Notice; byDismissal: boolean }[]> => {
-    const { pk, skPrefix } = keys.noticesOf(groupId);
-    const items = await queryAll(client, {
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-      ConsistentRead: true,
-    });
+    const items = await queryPrefix(client, tableName, keys.noticesOf(groupId));
     return items.map((item) => ({ notice: parseNotice(item), byDismissal: item.dismissalExpiredAt !== undefined }));
   };
 
