@@ -11,6 +11,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,8 +20,8 @@ import type { Construct } from 'constructs';
 import { eventTypes } from '#lib/events/index.ts';
 import { eventJsonSchema, SCHEMA_REGISTRY_NAME } from '#lib/events/json-schema.ts';
 import { OUTBOX_STREAM_FILTER } from '#lib/events/outbox.ts';
-import { consumers, eventPatternOf, functionOf, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, routeKey, routes } from '#lib/routes.ts';
-import type { EventConsumer, Route, TableAccess } from '#lib/routes.ts';
+import { consumers, eventPatternOf, functionOf, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, routeKey, routes, schedules, workQueues } from '#lib/routes.ts';
+import type { EventConsumer, Route, ScheduledJob, TableAccess, WorkQueue } from '#lib/routes.ts';
 import { TABLE, tableDefinition } from '#lib/store/table.ts';
 import { GroupFunction } from './function.ts';
 
@@ -253,6 +255,19 @@ export class GroupServiceStack extends Stack {
       functions.set(consumer.handler, fn);
     }
 
+    // Work queues (regular clear's member chunks) and their workers.
+    const queues = new Map<string, sqs.Queue>();
+    for (const work of workQueues) {
+      const { fn, queue } = this.workQueue(work, props, removalPolicy, rongCloud);
+      functions.set(work.handler, fn);
+      queues.set(work.name, queue);
+    }
+
+    // Scheduled jobs (regular clear, janitor): EventBridge Scheduler → the function, with retries
+    // and one alarmed dead-letter queue for invocations that could not be delivered or kept failing.
+    const jobFailures = this.deadLetterQueue('ScheduledJobFailures', removalPolicy);
+    for (const job of schedules) functions.set(job.handler, this.scheduledJob(job, props, removalPolicy, jobFailures, queues));
+
     // The published event contract: a JSON Schema per event in a registry of our own.
     const registry = new eventschemas.CfnRegistry(this, 'EventSchemas', {
       registryName: `${SCHEMA_REGISTRY_NAME}.${this.stage}`,
@@ -328,6 +343,85 @@ export class GroupServiceStack extends Stack {
       eventBus: this.bus,
       eventPattern: this.cdkPattern(consumer),
       targets: [new targets.SqsQueue(queue, { deadLetterQueue: deadLetters, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    });
+    return fn;
+  }
+
+  /**
+   * A work queue and its worker: the producer sends messages, the function takes `batchSize` at a
+   * time (partial failures), at most `maxConcurrency` at once; a failing message is retried after
+   * the visibility timeout, then dead-lettered (alarmed).
+   */
+  private workQueue(
+    work: WorkQueue,
+    props: GroupServiceStackProps,
+    removalPolicy: RemovalPolicy,
+    rongCloud: RongCloudSettings,
+  ): { fn: GroupFunction; queue: sqs.Queue } {
+    const id = pascal(work.handler);
+    const deadLetters = this.deadLetterQueue(`${id}DeadLetters`, removalPolicy);
+    const queue = new sqs.Queue(this, `${pascal(work.name)}Queue`, {
+      visibilityTimeout: Duration.seconds(work.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(4),
+      enforceSSL: true,
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: work.maxReceiveCount },
+      removalPolicy,
+    });
+    const rate = this.node.tryGetContext('regularClearRate') as string | number | undefined;
+    const fn = new GroupFunction(this, id, {
+      name: work.handler,
+      distDir: props.functionsDir,
+      logRemovalPolicy: removalPolicy,
+      timeout: Duration.seconds(work.timeoutSeconds),
+      environment: {
+        ...(work.rongCloud ? rongCloud.environment : {}),
+        ...(work.rongCloud && rate !== undefined && rate !== '' ? { REGULAR_CLEAR_RATE: String(rate) } : {}),
+      },
+    }).bindTable(this.table, work.table);
+    if (work.rongCloud) rongCloud.secret?.grantRead(fn);
+    fn.addEventSource(
+      new SqsEventSource(queue, { batchSize: work.batchSize, reportBatchItemFailures: true, maxConcurrency: work.maxConcurrency }),
+    );
+    return { fn, queue };
+  }
+
+  /**
+   * A scheduled job: an EventBridge Scheduler schedule invoking the function (asynchronously).
+   * Undeliverable invocations are retried by the scheduler, failed ones by Lambda (twice), both
+   * within `maxEventAgeSeconds`, then they land in `failures`.
+   */
+  private scheduledJob(
+    job: ScheduledJob,
+    props: GroupServiceStackProps,
+    removalPolicy: RemovalPolicy,
+    failures: sqs.Queue,
+    queues: ReadonlyMap<string, sqs.Queue>,
+  ): GroupFunction {
+    const id = pascal(job.handler);
+    const fn = new GroupFunction(this, id, {
+      name: job.handler,
+      distDir: props.functionsDir,
+      logRemovalPolicy: removalPolicy,
+      timeout: Duration.seconds(job.timeoutSeconds),
+      deadLetterQueue: failures,
+    }).bindTable(this.table, job.table);
+    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.seconds(job.maxEventAgeSeconds) });
+    if (job.sendsTo !== undefined) {
+      const target = workQueues.find((q) => q.name === job.sendsTo);
+      const queue = queues.get(job.sendsTo);
+      if (!target || !queue) throw new Error(`schedule ${job.name} sends to unknown work queue ${job.sendsTo}`);
+      queue.grantSendMessages(fn);
+      fn.addEnvironment(target.urlEnv, queue.queueUrl);
+    }
+    new scheduler.Schedule(this, `${pascal(job.name)}Schedule`, {
+      schedule: scheduler.ScheduleExpression.expression(job.expression),
+      description: `sealtalk-group ${job.name}: ${job.description}`,
+      target: new schedulerTargets.LambdaInvoke(fn, {
+        input: scheduler.ScheduleTargetInput.fromObject({ job: job.name }),
+        retryAttempts: 5,
+        maxEventAge: Duration.seconds(job.maxEventAgeSeconds),
+        deadLetterQueue: failures,
+      }),
     });
     return fn;
   }

@@ -25,6 +25,7 @@ export const deps: Deps = {
   settings: store.settings,
   controls: store.controls,
   copy: store.copy,
+  janitor: store.janitor,
   limits: {
     maxGroupMembers: config.MAX_GROUP_MEMBERS,
     maxUserGroups: config.MAX_USER_GROUPS,

@@ -122,14 +122,111 @@ export const eventPatternOf = (c: EventConsumer): { source: string[]; 'detail-ty
  */
 export const OUTBOX_RELAY_HANDLER = 'outbox-relay';
 
+/**
+ * Work fanned out through an SQS queue of our own (not fed by the bus): the producer sends one
+ * message per unit of work, the function consumes them one at a time (`batchSize`), at most
+ * `maxConcurrency` at once; a failed message is retried after the visibility timeout and
+ * dead-lettered (alarmed) after `maxReceiveCount` receives. Locally, the local bus plays the queue.
+ */
+export interface WorkQueue {
+  /** Queue name (locally, the last path segment of its URL). */
+  readonly name: string;
+  /** File name in `functions/` without the extension. */
+  readonly handler: string;
+  readonly table: TableAccess;
+  /** Env variable the producer reads the queue URL from. */
+  readonly urlEnv: string;
+  readonly batchSize: number;
+  readonly maxConcurrency: number;
+  readonly timeoutSeconds: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+  /** The function calls RongCloud (reads its secret, keeps a share of a rate limit). */
+  readonly rongCloud: boolean;
+}
+
+/**
+ * Regular clear's member chunks: each message is one chunk of one group's run (≤ 100 members, one
+ * history call each). Two consumers at once, each with half of `REGULAR_CLEAR_RATE` calls/s.
+ */
+export const REGULAR_CLEAR_QUEUE: WorkQueue = {
+  name: 'regular-clear-chunks',
+  handler: 'regular-clear-worker',
+  table: 'write',
+  urlEnv: 'REGULAR_CLEAR_QUEUE_URL',
+  batchSize: 1,
+  maxConcurrency: 2,
+  timeoutSeconds: 120,
+  // ≥ the function timeout, so a chunk still being worked on is never handed to a second consumer.
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  rongCloud: true,
+};
+
+export const workQueues: readonly WorkQueue[] = [REGULAR_CLEAR_QUEUE];
+
+/**
+ * Scheduled functions: one EventBridge Scheduler schedule each (retries, then a dead-letter queue);
+ * locally, `npm start`'s scheduler runs them every `everyMs`.
+ */
+export interface ScheduledJob {
+  readonly name: string;
+  /** File name in `functions/` without the extension. */
+  readonly handler: string;
+  /** EventBridge Scheduler expression. */
+  readonly expression: string;
+  /** The same period in ms (the local scheduler). */
+  readonly everyMs: number;
+  readonly table: TableAccess;
+  readonly timeoutSeconds: number;
+  readonly description: string;
+  /** The work queue (`workQueues`) it sends to, if any: it gets the URL (`urlEnv`) and may send. */
+  readonly sendsTo?: string;
+  /**
+   * How long the scheduler keeps retrying an invocation it could not deliver; also bounds the
+   * function's own async retries. Shorter than the period, so runs never pile up.
+   */
+  readonly maxEventAgeSeconds: number;
+}
+
+export const schedules: readonly ScheduledJob[] = [
+  {
+    name: 'regular-clear',
+    handler: 'regular-clear',
+    expression: 'rate(1 hour)',
+    everyMs: 3_600_000,
+    table: 'write',
+    timeoutSeconds: 300,
+    description: 'Finds groups due for regular clearing (GSI2), claims each and fans its members out to the chunk queue',
+    sendsTo: REGULAR_CLEAR_QUEUE.name,
+    maxEventAgeSeconds: 3000,
+  },
+  {
+    name: 'janitor',
+    handler: 'janitor',
+    expression: 'rate(10 minutes)',
+    everyMs: 600_000,
+    table: 'write',
+    timeoutSeconds: 300,
+    description: 'Undoes group creations interrupted mid-way and resumes dismissal cleanups that did not finish',
+    maxEventAgeSeconds: 480,
+  },
+];
+
 /** The function file that serves a route. */
 export const functionOf = (r: Route): string => r.handler;
 
 /** Every distinct function file that serves HTTP routes. */
 export const httpFunctions = (): string[] => [...new Set(routes.map(functionOf))];
 
-/** Every function of the service: the HTTP ones, the event consumers and the relay. */
-export const allFunctions = (): string[] => [...httpFunctions(), ...consumers.map((c) => c.handler), OUTBOX_RELAY_HANDLER];
+/** Every function of the service: the HTTP ones, the event consumers, the relay, the queue workers and the scheduled jobs. */
+export const allFunctions = (): string[] => [
+  ...httpFunctions(),
+  ...consumers.map((c) => c.handler),
+  OUTBOX_RELAY_HANDLER,
+  ...workQueues.map((q) => q.handler),
+  ...schedules.map((s) => s.handler),
+];
 
 /** `GET /group/{id}` style key, as API Gateway names routes (`routeKey`). */
 export const routeKey = (r: Pick<Route, 'method' | 'path'>): string => `${r.method} ${r.path}`;

@@ -244,7 +244,12 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
 };
 
 /** The CreateTable input for `tableName`, from the one table description in `lib/store/table.ts`. */
-export const createTableInput = (tableName: string): CreateTableCommandInput => ({
+/**
+ * The table as lib/store/table.ts describes it. `stream: false` leaves the stream out: only for test
+ * tables that no relay reads (DynamoDB Local looks up the stream on every write, which gets slower
+ * as the stream grows, and it does that on the one thread every table shares).
+ */
+export const createTableInput = (tableName: string, options: { stream?: boolean } = {}): CreateTableCommandInput => ({
   TableName: tableName,
   AttributeDefinitions: tableDefinition.AttributeDefinitions.map((a) => ({ ...a })),
   KeySchema: tableDefinition.KeySchema.map((k) => ({ ...k })),
@@ -254,11 +259,16 @@ export const createTableInput = (tableName: string): CreateTableCommandInput => 
     Projection: { ...index.Projection },
   })),
   BillingMode: tableDefinition.BillingMode,
-  StreamSpecification: { ...tableDefinition.StreamSpecification },
+  ...(options.stream === false ? {} : { StreamSpecification: { ...tableDefinition.StreamSpecification } }),
 });
 
 /** Creates the table if it is missing (with TTL on `expiresAt`) and waits until it is ACTIVE. */
-export const ensureTable = async (client: DynamoDBClient, tableName: string, timeoutMs = 30_000): Promise<void> => {
+export const ensureTable = async (
+  client: DynamoDBClient,
+  tableName: string,
+  timeoutMs = 30_000,
+  options: { stream?: boolean } = {},
+): Promise<void> => {
   const describe = async (): Promise<string | undefined> => {
     try {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -271,7 +281,7 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string, tim
 
   if ((await describe()) === undefined) {
     try {
-      await client.send(new CreateTableCommand(createTableInput(tableName)));
+      await client.send(new CreateTableCommand(createTableInput(tableName, options)));
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { OUTBOX_STREAM_FILTER } from '#lib/events/outbox.ts';
-import { consumers, eventPatternOf, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, type EventConsumer } from '#lib/routes.ts';
-import { deadLetterFile, startLocalBus, type LocalBus, type LocalRule } from './bus.ts';
+import { consumers, eventPatternOf, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, workQueues, type EventConsumer, type WorkQueue } from '#lib/routes.ts';
+import { deadLetterFile, startLocalBus, type LocalBus, type LocalQueue, type LocalRule } from './bus.ts';
 import { lambdaContext } from './gateway.ts';
 import { startStreamRelay, type StreamRelay } from './stream-relay.ts';
 
@@ -13,7 +13,8 @@ import { startStreamRelay, type StreamRelay } from './stream-relay.ts';
  * CDK stack wires it in AWS: the table's stream → the relay function (same filter) → a local bus
  * speaking PutEvents → one rule per consumer (same patterns, from lib/routes.ts) → the same
  * consumer functions, the notifier through an SQS-style queue with the same batch size, concurrency
- * cap and maxReceiveCount. What still fails ends in `<dataDir>/dead-letters.jsonl`.
+ * cap and maxReceiveCount; the work queues (regular clear's chunks) with their workers. What still
+ * fails ends in `<dataDir>/dead-letters.jsonl`.
  */
 
 export const LOCAL_BUS_NAME = 'sealtalk-group-local';
@@ -84,9 +85,25 @@ const ruleOf = (consumer: EventConsumer, retryDelayMs: number | undefined): Loca
   };
 };
 
+/** A work queue (regular clear's chunks) played by the bus, consumed by its worker as in AWS. */
+const queueOf = (work: WorkQueue, retryDelayMs: number | undefined): LocalQueue => {
+  const handler = lazyHandler<SqsHandler>(work.handler);
+  return {
+    name: work.name,
+    target: {
+      batchSize: work.batchSize,
+      maxConcurrency: work.maxConcurrency,
+      maxReceiveCount: work.maxReceiveCount,
+      ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
+      handler: async (event) => (await handler())(event, lambdaContext(work.handler, work.timeoutSeconds * 1000)),
+    },
+  };
+};
+
 export const startLocalEvents = async (options: LocalEventsOptions): Promise<LocalEvents> => {
   const bus = await startLocalBus({
     rules: consumers.map((c) => ruleOf(c, options.retryDelayMs)),
+    queues: workQueues.map((q) => queueOf(q, options.retryDelayMs)),
     dataDir: options.dataDir,
     busName: LOCAL_BUS_NAME,
     account: ACCOUNT,
@@ -99,6 +116,9 @@ export const startLocalEvents = async (options: LocalEventsOptions): Promise<Loc
   process.env.AWS_ENDPOINT_URL_SQS = bus.endpoint;
   process.env.NOTIFIER_DLQ_URL = `${bus.endpoint}/${ACCOUNT}/notifier-dlq`;
   process.env.NOTIFIER_RATE_SHARE = String(consumers.find((c) => c.handler === 'notifier')?.maxConcurrency ?? 1);
+  for (const work of workQueues) process.env[work.urlEnv] = `${bus.endpoint}/${ACCOUNT}/${work.name}`;
+  // The workers of one process share one RongCloud client: it holds the whole REGULAR_CLEAR_RATE.
+  process.env.REGULAR_CLEAR_RATE_SHARE = '1';
 
   const relayHandler = lazyHandler<(event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>>(OUTBOX_RELAY_HANDLER);
   let relay: StreamRelay;

@@ -63,6 +63,8 @@ const runtimeSchema = z.object({
   /** The local event bus (PutEvents endpoint and bus name), once it runs. */
   busEndpoint: z.string().optional(),
   busName: z.string().optional(),
+  /** The local scheduler's endpoint (`POST /jobs/<name>/run`), once it runs. */
+  schedulerEndpoint: z.string().optional(),
 });
 
 export type LocalRuntime = z.infer<typeof runtimeSchema>;

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
+import type { LocalEvents } from './events.ts';
 import { ensureJava } from './java.ts';
 import { ensureTable, localClient, startDynamoDbLocal } from './dynamodb.ts';
 import { checkLocalConfig, LOCAL_TABLE_NAME } from './local-config.ts';
@@ -11,7 +12,7 @@ import { loadSecret, SECRET_FILE } from './tokens.ts';
 /**
  * `npm start`: the whole service on one machine, offline. Components start in order and stop in
  * reverse; each is `{ name, start() → stop }`: DynamoDB Local, the event pipeline (stream relay,
- * local bus, notifier), the API gateway. The scheduler (regular clear) plugs in as a further one.
+ * local bus, notifier, work queues), the scheduler (regular clear, janitor), the API gateway.
  *
  * Once everything runs, the runtime file (runtime-file.ts) says where: `npm run token` signs with
  * this server's secret through it. Every way of stopping `npm start` stops everything within a few
@@ -101,10 +102,35 @@ const events: Component = {
       ? `RongCloud calls go to ${process.env.RONGCLOUD_API_URL || 'RongCloud (api.rong-api.com)'}`
       : 'RongCloud calls are logged as "rongcloud call (not sent)" lines (set RONGCLOUD_APP_KEY, RONGCLOUD_APP_SECRET, RONGCLOUD_API_URL to send them)';
     console.log(`Event bus (PutEvents) at ${pipeline.bus.endpoint}, bus ${process.env.LOCAL_BUS_NAME}; ${rongcloud}`);
+    localEvents = pipeline;
     return async () => {
       await pipeline.stop();
       ddb.destroy();
     };
+  },
+};
+
+let localEvents: LocalEvents | undefined;
+let schedulerEndpoint: string | undefined;
+
+/**
+ * The scheduler, as EventBridge Scheduler in AWS: regular clear hourly, the janitor every 10
+ * minutes (lib/routes.ts `schedules`). `LOCAL_SCHEDULER=off` keeps the timers off; the jobs still
+ * run on request (`npm run regular-clear`, `npm run janitor`).
+ */
+const scheduler: Component = {
+  name: 'scheduler',
+  start: async () => {
+    const { startLocalScheduler } = await import('./scheduler.ts');
+    const { localJobs } = await import('./jobs.ts');
+    if (!localEvents) throw new Error('the scheduler needs the event pipeline');
+    const timers = process.env.LOCAL_SCHEDULER !== 'off';
+    const jobs = localJobs(localEvents);
+    const running = await startLocalScheduler({ jobs, dataDir, timers });
+    schedulerEndpoint = running.endpoint;
+    const periods = jobs.map((j) => `${j.name} every ${j.everyMs / 60_000} min`).join(', ');
+    console.log(`Scheduler at ${running.endpoint}: ${timers ? periods : 'timers off (LOCAL_SCHEDULER=off)'}; run one now with npm run regular-clear / npm run janitor`);
+    return running.stop;
   },
 };
 
@@ -130,9 +156,9 @@ const gateway: Component = {
 };
 
 // The events component sets AWS_ENDPOINT_URL_EVENTBRIDGE and LOCAL_BUS_NAME: the runtime file
-// carries them, and `npm run token` publishes profiles on the bus. The scheduler (regular clear)
-// goes after it.
-const components: Component[] = [dynamodb, events, gateway];
+// carries them, and `npm run token` publishes profiles on the bus. The scheduler needs the bus (the
+// regular-clear chunks go through it).
+const components: Component[] = [dynamodb, events, scheduler, gateway];
 
 // --- stopping --------------------------------------------------------------------------------------
 
@@ -228,6 +254,7 @@ if (!stopping) {
       ...(javaPid !== undefined ? { javaPid } : {}),
       ...(process.env.AWS_ENDPOINT_URL_EVENTBRIDGE ? { busEndpoint: process.env.AWS_ENDPOINT_URL_EVENTBRIDGE } : {}),
       ...(process.env.LOCAL_BUS_NAME ? { busName: process.env.LOCAL_BUS_NAME } : {}),
+      ...(schedulerEndpoint ? { schedulerEndpoint } : {}),
     });
     runtimeWritten = true;
   } catch (error) {

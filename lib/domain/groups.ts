@@ -18,10 +18,10 @@ export const groupName = (raw: string): string => {
   return name;
 };
 
-/** The group, if it is visible: unknown, malformed and half-created ids are all "Unknown group." */
+/** The group, if it is visible: unknown, malformed, half-created and abandoned ids are all "Unknown group." */
 export const visibleGroup = async (deps: Deps, groupId: string): Promise<Group> => {
   const group = isPossibleGroupId(groupId) ? await deps.groups.get(groupId) : null;
-  if (!group || group.status === 'creating') throw new NotFound(UNKNOWN_GROUP);
+  if (!group || (group.status !== 'active' && group.status !== 'dismissed')) throw new NotFound(UNKNOWN_GROUP);
   return group;
 };
 

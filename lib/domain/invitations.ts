@@ -529,7 +529,7 @@ export const listNotices = async (deps: Deps, callerId: string): Promise<NoticeE
   ]);
   const visible = notices.filter((n) => {
     const group = groups.get(n.groupId);
-    return isLive(n, now) && n.viewerIds.includes(callerId) && group !== undefined && group.status !== 'creating';
+    return isLive(n, now) && n.viewerIds.includes(callerId) && group !== undefined && (group.status === 'active' || group.status === 'dismissed');
   });
   const profiles = await deps.users.getProfiles([...new Set(visible.flatMap((n) => [n.requesterId, n.receiverId]))]);
   return visible

@@ -7,8 +7,11 @@
 export const Role = { owner: 0, member: 1, manager: 2 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
-/** `creating` while a large group is written in chunks (invisible), `dismissed` once dismissed. */
-export type GroupStatus = 'creating' | 'active' | 'dismissed';
+/**
+ * `creating` while a large group is written in chunks (invisible), `abandoned` once the janitor gave
+ * up such a creation (invisible, being undone), `dismissed` once dismissed.
+ */
+export type GroupStatus = 'creating' | 'abandoned' | 'active' | 'dismissed';
 
 export interface Group {
   id: string;

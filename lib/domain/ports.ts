@@ -6,6 +6,7 @@ import type { RoleStore } from './roles.ts';
 import type { SettingsStore } from './settings.ts';
 import type { ControlsStore } from './controls.ts';
 import type { CopyStore } from './copy.ts';
+import type { JanitorStore } from './janitor.ts';
 
 export type { Notice } from './model.ts';
 
@@ -92,6 +93,7 @@ export interface Deps {
   settings: SettingsStore;
   controls: ControlsStore;
   copy: CopyStore;
+  janitor: JanitorStore;
   limits: Limits;
   now: () => number;
   newGroupId: () => string;

@@ -65,13 +65,17 @@ export interface RoleStore {
     event: DomainEvent;
   }): Promise<void>;
   /**
-   * After a dismissal: deletes every member item of the group with −1 on each member's group count
-   * and the member's favourite of the group (each delete, its decrement and the favourite commit
-   * together, so a repeated or concurrent run never counts a member twice nor leaves a favourite).
-   * Returns how many members this run released.
+   * After a dismissal (and in the janitor's undo of an abandoned creation): deletes every member
+   * item of the group with −1 on each member's group count and the member's favourite of the group
+   * (each delete, its decrement and the favourite commit together, so a repeated or concurrent run
+   * never counts a member twice nor leaves a favourite). Returns how many members this run released.
    */
   releaseMembers(groupId: string): Promise<number>;
-  /** After a dismissal: removes the group's regular-clear schedule entry (GSI2), if any. */
+  /**
+   * The last step of a dismissal's cleanup: removes the dismissed group's GSI2 entry (the janitor's
+   * repair entry the dismissal set in place of any regular-clear entry), if any. Once it is gone the
+   * janitor no longer resumes the cleanup: call it only after everything else is done.
+   */
   unschedule(groupId: string): Promise<void>;
   /**
    * After a kick or a quit: deletes the group's favourite of each of `userIds` who is not a member
@@ -215,10 +219,11 @@ export const removeManagers = (deps: Deps, callerId: string, input: { groupId: s
   changeManagers(deps, 'remove', callerId, input);
 
 /**
- * The `GroupDismissed` consumer's work: release every member (item deleted, group count −1, their
- * favourite of the group deleted), drop the regular-clear schedule entry, and expire the waiting
- * notices with one `NoticesExpired`. Idempotent and resumable: a retried,
- * repeated or concurrent delivery finds what is left and finishes it, never counting twice.
+ * The `GroupDismissed` consumer's work (and the janitor's, when the consumer did not finish it):
+ * release every member (item deleted, group count −1, their favourite of the group deleted), expire
+ * the waiting notices with one `NoticesExpired`, and only then drop the group's repair entry, so
+ * "no entry" means "cleaned up". Idempotent and resumable: a retried, repeated or concurrent
+ * delivery finds what is left and finishes it, never counting twice.
  */
 export const cleanupDismissedGroup = async (
   deps: Deps,
@@ -237,7 +242,9 @@ export const cleanupDismissedGroup = async (
         domainEvent('NoticesExpired', { groupId: input.groupId, operatorId: input.operatorId, recipientIds, timestamp: now }),
     }),
   ]);
-  // After the notices' announcement (which writes the group item too), so the two never conflict.
+  // Last, after both finished (a failure of either throws before it): the janitor resumes the
+  // cleanup while the entry is there. Also after the notices' announcement (which writes the group
+  // item too), so the two never conflict.
   await deps.roles.unschedule(input.groupId);
   return { released, expired };
 };

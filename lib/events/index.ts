@@ -128,6 +128,19 @@ export const eventSchemas = {
     memberProtection: z.union([z.literal(0), z.literal(1)]),
     timestamp,
   }),
+  /**
+   * A regular-clear run finished: every member's server history of the group before `clearTime`
+   * was cleaned; ST:MsgClear `clearGroupMsg` from the owner tells the clients to clear theirs.
+   */
+  GroupMessagesCleared: z.object({
+    groupId,
+    operatorId: id.describe('The owner: ST:MsgClear comes from them.'),
+    clearStatus: z.union([z.literal(3), z.literal(7), z.literal(36)]).describe('The retention: 3 or 7 days; 36 hours.'),
+    clearTime: z.number().int().nonnegative().describe('The cutoff (epoch ms): messages before it were cleared.'),
+    runId: id.describe('The regular-clear run.'),
+    members: z.number().int().nonnegative().describe('How many members had their history cleaned (one RongCloud call each).'),
+    timestamp,
+  }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

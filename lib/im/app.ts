@@ -8,6 +8,7 @@ import { DeliveryBusy } from '../store/deliveries.ts';
 import type { Store } from '../store/index.ts';
 import { createLogTransport, createRongCloudClient, ImCallFailed, rongCloudConfigFromEnv, type ImTransport } from './client.ts';
 import { notify, UnprocessableEvent, type NotifierDeps } from './notifier.ts';
+import type { RateOverrides } from './rate.ts';
 import { createRongCloudApi } from './rongcloud.ts';
 
 /**
@@ -47,8 +48,15 @@ const fetchSecret = async (secretId: string): Promise<string> => {
   }
 };
 
-/** The transport: signed calls when RONGCLOUD_APP_KEY is set, else one log line per call. */
-export const createTransport = async (env: NodeJS.ProcessEnv, log: Logger): Promise<ImTransport> => {
+/**
+ * The transport: signed calls when RONGCLOUD_APP_KEY is set, else one log line per call. `rate`
+ * replaces the notifier's share (`NOTIFIER_RATE_SHARE`) for other functions calling RongCloud.
+ */
+export const createTransport = async (
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  rate?: { share: number; overrides?: RateOverrides },
+): Promise<ImTransport> => {
   const { RONGCLOUD_APP_SECRET_ARN, NOTIFIER_RATE_SHARE } = parseEnv(envSchema, env);
   const secret = env.RONGCLOUD_APP_KEY && RONGCLOUD_APP_SECRET_ARN ? await fetchSecret(RONGCLOUD_APP_SECRET_ARN) : undefined;
   const config = rongCloudConfigFromEnv(env, secret);
@@ -56,7 +64,7 @@ export const createTransport = async (env: NodeJS.ProcessEnv, log: Logger): Prom
     log.warn('RONGCLOUD_APP_KEY is not set: RongCloud calls are logged, not sent');
     return createLogTransport(log);
   }
-  return createRongCloudClient({ ...config, rateShare: NOTIFIER_RATE_SHARE }, { log });
+  return createRongCloudClient({ ...config, rateShare: rate?.share ?? NOTIFIER_RATE_SHARE, rateOverrides: rate?.overrides }, { log });
 };
 
 export interface NotifierHandlerDeps {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { logger as rootLogger, type Logger } from '../log.ts';
-import { createRateLimits, rateCost } from './rate.ts';
+import { createRateLimits, rateCost, type RateOverrides } from './rate.ts';
 
 /**
  * The RongCloud server API transport: signed form POSTs, retries with backoff for transient failures
@@ -25,6 +25,8 @@ export interface RongCloudConfig {
   timeoutMs?: number;
   /** Divides every rate limit (see rate.ts): the number of containers calling at once. @default 1 */
   rateShare?: number;
+  /** Lower limits for some families (for the whole App Key, before the share): see rate.ts. */
+  rateOverrides?: RateOverrides;
 }
 
 export interface CallOptions {
@@ -151,7 +153,7 @@ export const createRongCloudClient = (config: RongCloudConfig, deps: ClientDeps 
   const fetchFn = deps.fetch ?? fetch;
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const baseUrls = config.baseUrls.map((url) => url.replace(/\/+$/, ''));
-  const limits = createRateLimits(config.rateShare ?? 1, { now, sleep });
+  const limits = createRateLimits(config.rateShare ?? 1, { now, sleep }, config.rateOverrides);
 
   let current = 0;
   let lastSwapAt = -Infinity;

@@ -197,6 +197,10 @@ const plans: { [T in EventType]: Plan<T> } = {
     const operation = e.memberProtection === 1 ? 'openMemberProtection' : 'closeMemberProtection';
     await step('notify', () => deps.im.publishGroupMessage(commandMessage(e.groupId, e.operatorId, 'ST:GrpNtf', operation)));
   },
+
+  GroupMessagesCleared: async (e, step, deps) => {
+    await step('notify', () => deps.im.publishGroupMessage(commandMessage(e.groupId, e.operatorId, 'ST:MsgClear', 'clearGroupMsg', e.clearTime)));
+  },
 };
 
 /** An event the notifier cannot handle, now or ever: it goes to the dead-letter queue. */

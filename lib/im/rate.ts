@@ -69,17 +69,30 @@ export const createTokenBucket = (capacity: number, windowMs: number, clock: Clo
 
 export type RateLimits = Readonly<Record<RateFamily, TokenBucket>>;
 
-/** One bucket per family, each limit divided by `share` (the number of concurrent containers). */
-export const createRateLimits = (share = 1, clock: Clock = systemClock): RateLimits => {
+/** Lower limits than RongCloud's for some families (units per window, for the whole App Key). */
+export type RateOverrides = Partial<Readonly<Record<RateFamily, number>>>;
+
+/**
+ * One bucket per family, each limit divided by `share` (the number of concurrent containers).
+ * `overrides` replace a family's limit (e.g. `REGULAR_CLEAR_RATE` for history cleaning); they may
+ * only lower it: RongCloud's own limit stays the ceiling.
+ */
+export const createRateLimits = (share = 1, clock: Clock = systemClock, overrides: RateOverrides = {}): RateLimits => {
   if (!(share >= 1) || !Number.isFinite(share)) throw new Error(`invalid rate share ${share}: must be a number >= 1`);
-  const bucket = ({ limit, windowMs }: { limit: number; windowMs: number }): TokenBucket =>
-    createTokenBucket(limit / share, windowMs, clock);
+  const bucket = (family: RateFamily): TokenBucket => {
+    const { limit, windowMs } = RATE_LIMITS[family];
+    const override = overrides[family];
+    if (override !== undefined && !(override > 0 && Number.isFinite(override))) {
+      throw new Error(`invalid ${family} rate ${override}: must be a positive number`);
+    }
+    return createTokenBucket(Math.min(limit, override ?? limit) / share, windowMs, clock);
+  };
   return {
-    groupManagement: bucket(RATE_LIMITS.groupManagement),
-    groupMessage: bucket(RATE_LIMITS.groupMessage),
-    privateMessage: bucket(RATE_LIMITS.privateMessage),
-    systemMessage: bucket(RATE_LIMITS.systemMessage),
-    historyClean: bucket(RATE_LIMITS.historyClean),
+    groupManagement: bucket('groupManagement'),
+    groupMessage: bucket('groupMessage'),
+    privateMessage: bucket('privateMessage'),
+    systemMessage: bucket('systemMessage'),
+    historyClean: bucket('historyClean'),
   };
 };
 

@@ -8,6 +8,7 @@ import {
   type KickPlan,
 } from '../domain/departures.ts';
 import { Forbidden, InvalidInput, NotFound } from '../domain/errors.ts';
+import { CLEANUP_GRACE_MS } from '../domain/janitor.ts';
 import { UNKNOWN_GROUP } from '../domain/groups.ts';
 import { Role } from '../domain/model.ts';
 import type { DomainEvent } from '../events/index.ts';
@@ -193,10 +194,19 @@ export const createDepartureStore = (client: DynamoDBDocumentClient, tableName: 
           return;
         }
         case 'dismiss': {
+          // As POST /group/dismiss: the janitor's entry replaces a regular-clear one (roles.dismiss).
+          const repair = keys.repairSchedule(groupId, now + CLEANUP_GRACE_MS);
           const extra: GroupExtra = {
-            set: ['#status = :dismissed', 'deletedAt = :deletedAt'],
+            set: ['#status = :dismissed', 'deletedAt = :deletedAt', 'gsi2pk = :repairPk', 'gsi2sk = :repairSk'],
             condition: ['creatorId = :owner', 'memberCount = :last'],
-            values: { ':dismissed': 'dismissed', ':deletedAt': plan.deletedAt, ':owner': me.userId, ':last': 1 },
+            values: {
+              ':dismissed': 'dismissed',
+              ':deletedAt': plan.deletedAt,
+              ':owner': me.userId,
+              ':last': 1,
+              ':repairPk': repair.gsi2pk,
+              ':repairSk': repair.gsi2sk,
+            },
           };
           await commit([w.group(groupId, -1, now, groupFails, extra), ...mine], events, now);
           return;

@@ -1,7 +1,8 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CopyConflict } from '../domain/copy.ts';
+import { CREATION_STALE_MS } from '../domain/janitor.ts';
 import { InvalidInput, NotFound, Rejected, BusinessCodes } from '../domain/errors.ts';
-import type { Group } from '../domain/model.ts';
+import type { Group, Member } from '../domain/model.ts';
 import type { GroupRepository } from '../domain/ports.ts';
 import { logger } from '../log.ts';
 import { batchGet } from './batch.ts';
@@ -42,6 +43,17 @@ interface Step {
   undo: Write;
 }
 
+/** Steps packed in order into chunks of at most `room` writes, never splitting an entry. */
+const packed = (entries: Step[][], room: number): Step[][] => {
+  const chunks: Step[][] = [];
+  for (const entry of entries) {
+    const last = chunks.at(-1);
+    if (last && last.length + entry.length <= room) last.push(...entry);
+    else chunks.push([...entry]);
+  }
+  return chunks;
+};
+
 export const createGroupRepository = (client: DynamoDBDocumentClient, tableName: string, commit: Commit): GroupRepository => {
   const addGroupCount = (userId: string, maxUserGroups: number): Step => ({
     countOf: userId,
@@ -68,6 +80,20 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
     write: { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
     undo: { Delete: { TableName: tableName, Key: { pk: item.pk, sk: item.sk } } },
   });
+
+  /**
+   * A member item. Its undo is conditional on the item still being there: it commits with the
+   * member's group-count decrement, so if a janitor undoing the same (abandoned) creation released
+   * the member first, the compensation fails instead of counting the member twice (and the group
+   * stays for the janitor to finish).
+   */
+  const putMember = (member: Member): Step => {
+    const item = memberToItem(member);
+    return {
+      write: { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      undo: { Delete: { TableName: tableName, Key: { pk: item.pk, sk: item.sk }, ConditionExpression: 'attribute_exists(pk)' } },
+    };
+  };
 
   /** Explains a cancelled creation: a user at their group limit, or a bug. */
   const creationError = (error: unknown, steps: Step[], ownerId: string, maxUserGroups: number): unknown => {
@@ -134,7 +160,7 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
       try {
         await commit({ writes: chunk.map((s) => s.undo) });
       } catch (error) {
-        logger.error('group creation compensation failed; group stays invisible (status creating)', { groupId, error });
+        logger.error('group creation compensation failed; the group stays invisible until the janitor undoes it', { groupId, error });
         throw error;
       }
     }
@@ -152,13 +178,13 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
     },
 
     async create({ group, members, notices, events }, { maxUserGroups }, copyOf) {
-      const memberSteps = members.map((m) => [put(memberToItem(m)), addGroupCount(m.userId, maxUserGroups)]);
-      const noticeSteps = notices.flatMap((n) => [put(noticeToItem(n)), ...n.viewerIds.map((v) => put(inboxToItem(v, n)))]);
+      const memberSteps = members.map((m) => [putMember(m), addGroupCount(m.userId, maxUserGroups)]);
+      const noticeSteps = notices.map((n) => [put(noticeToItem(n)), ...n.viewerIds.map((v) => put(inboxToItem(v, n)))]);
       const guards = copyGuards(copyOf, group.createdAt);
-      const size = 1 + memberSteps.length * 2 + noticeSteps.length + events.length + guards.length;
+      const size = 1 + memberSteps.length * 2 + noticeSteps.flat().length + events.length + guards.length;
 
       if (size <= MAX_TRANSACTION_ITEMS) {
-        const steps = [put(groupToItem(group)), ...memberSteps.flat(), ...noticeSteps];
+        const steps = [put(groupToItem(group)), ...memberSteps.flat(), ...noticeSteps.flat()];
         try {
           await commit({ writes: [...steps.map((s) => s.write), ...guards.map((g) => g.write)], events }, group.createdAt);
         } catch (error) {
@@ -168,15 +194,21 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
       }
 
       // Larger than one transaction: ordered chunks. The group is written first as `creating`
-      // (invisible to every read), then the members, then one last transaction makes it active and
-      // carries the events. Each chunk has its own idempotency token; if one fails, every chunk
-      // written is undone.
+      // (invisible to every read) with the janitor's repair entry, then the members and notices,
+      // then one last transaction makes it active (only while still `creating`), removes the entry
+      // and carries the events. Each chunk has its own idempotency token; if one fails, every chunk
+      // written is undone. If the request dies instead, the janitor abandons the creation once the
+      // entry is due (5 minutes: no request lives that long, the Lambda's timeout is 10 s, so no
+      // chunk can land after it) and undoes it (lib/domain/janitor.ts). The member chunks do not
+      // check the group item: parallel transactions on one item conflict in DynamoDB.
       const [ownerSteps = [], ...restSteps] = memberSteps;
-      const chunks: Step[][] = [[put(groupToItem({ ...group, status: 'creating' })), ...ownerSteps]];
+      const chunks: Step[][] = [
+        [put({ ...groupToItem({ ...group, status: 'creating' }), ...keys.repairSchedule(group.id, group.createdAt + CREATION_STALE_MS) }), ...ownerSteps],
+      ];
       const perChunk = Math.floor(MAX_TRANSACTION_ITEMS / 2);
       for (let i = 0; i < restSteps.length; i += perChunk) chunks.push(restSteps.slice(i, i + perChunk).flat());
-      const finalRoom = MAX_TRANSACTION_ITEMS - 1 - events.length;
-      for (let i = 0; i < noticeSteps.length; i += finalRoom) chunks.push(noticeSteps.slice(i, i + finalRoom));
+      // A notice and its pointers always land together (the janitor finds the pointers through the notice).
+      for (const chunk of packed(noticeSteps, MAX_TRANSACTION_ITEMS)) chunks.push(chunk);
 
       // Chunk 0 (the invisible group and its owner) first; the other chunks are independent of
       // each other and go in parallel waves; the final transaction last.
@@ -209,7 +241,7 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
                   Update: {
                     TableName: tableName,
                     Key: keys.group(group.id),
-                    UpdateExpression: 'SET #status = :active',
+                    UpdateExpression: 'SET #status = :active REMOVE gsi2pk, gsi2sk',
                     ConditionExpression: '#status = :creating',
                     ExpressionAttributeNames: { '#status': 'status' },
                     ExpressionAttributeValues: { ':active': 'active', ':creating': 'creating' },

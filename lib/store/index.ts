@@ -10,6 +10,8 @@ import { createRoleStore } from './roles.ts';
 import { createSettingsStore } from './settings.ts';
 import { createControlsStore } from './controls.ts';
 import { createCopyStore } from './copy.ts';
+import { createJanitorStore } from './janitor.ts';
+import { createClearingStore } from './clearing.ts';
 import { createMemberRepository } from './members.ts';
 import { createUserRepository } from './users.ts';
 
@@ -32,6 +34,8 @@ export const createStore = (client: DynamoDBDocumentClient, tableName: string) =
     settings: createSettingsStore(client, tableName, membership),
     controls: createControlsStore(client, tableName, membership),
     copy: createCopyStore(client, tableName, membership),
+    janitor: createJanitorStore(client, tableName, commit),
+    clearing: createClearingStore(client, tableName, commit),
   };
 };
 

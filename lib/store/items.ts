@@ -27,7 +27,7 @@ const groupItem = z.object({
   bulletinTime: int.nullable().default(null),
   bulletinCount: int.nonnegative().default(0),
   copiedTime: int.default(0),
-  status: z.enum(['creating', 'active', 'dismissed']),
+  status: z.enum(['creating', 'abandoned', 'active', 'dismissed']),
   deletedAt: z.string().nullable().default(null),
   createdAt: int,
   updatedAt: int,

@@ -13,6 +13,8 @@ const USER = 'USER#';
 const MEMBER = 'MEMBER#';
 const INBOX = 'INBOX#';
 const EXITED = 'EXITED#';
+const CLEAR = 'CLEAR#';
+const REPAIR = 'REPAIR#';
 
 export const keys = {
   /** Get a group's metadata item: `GetItem GROUP#g / META`. */
@@ -76,9 +78,33 @@ export const keys = {
    * are one query per shard, `gsi2pk = CLEAR#<shard> AND gsi2sk <= <now>`.
    */
   clearSchedule: (groupId: string, nextClearAt: number) => ({
-    gsi2pk: `CLEAR#${clearShardOf(groupId)}`,
+    gsi2pk: `${CLEAR}${clearShardOf(groupId)}`,
     gsi2sk: `${String(nextClearAt).padStart(15, '0')}#${groupId}`,
   }),
+  /**
+   * The janitor's entry on a group item that an interrupted request may leave unfinished (sparse
+   * GSI2, same shards): a chunked creation while it is `creating`, a dismissal until its cleanup
+   * finished. Due entries are one query per shard, `gsi2pk = REPAIR#<shard> AND gsi2sk <= <now>`.
+   */
+  repairSchedule: (groupId: string, dueAt: number) => ({
+    gsi2pk: `${REPAIR}${clearShardOf(groupId)}`,
+    gsi2sk: `${String(dueAt).padStart(15, '0')}#${groupId}`,
+  }),
+  /** GSI2 partitions of one schedule (`CLEAR#0..7` or `REPAIR#0..7`), each queried for due entries. */
+  scheduleShards: (schedule: 'clear' | 'repair'): string[] =>
+    Array.from({ length: CLEAR_SHARDS }, (_, shard) => `${schedule === 'clear' ? CLEAR : REPAIR}${shard}`),
+  /** The GSI2 sort key bound of entries due at or before `now`: `gsi2sk < scheduleDueBefore(now)`. */
+  scheduleDueBefore: (now: number): string => `${String(now + 1).padStart(15, '0')}#`,
+  /** The group id inside a GSI2 schedule sort key (`<due ms>#<groupId>`). */
+  groupOfSchedule: (gsi2sk: string): string => gsi2sk.slice(16),
+  /** The due time (epoch ms) inside a GSI2 schedule sort key (`<due ms>#<groupId>`). */
+  dueAtOfSchedule: (gsi2sk: string): number => Number(gsi2sk.slice(0, 15)),
+
+  /**
+   * One regular-clear run of a group (its chunks, which of them are done, the calls made):
+   * `GROUP#g / CLEARRUN#<run id>`; `begins_with(sk, CLEARRUN#)` lists a group's runs.
+   */
+  clearRun: (groupId: string, runId: string): Key => ({ pk: `${GROUP}${groupId}`, sk: `CLEARRUN#${runId}` }),
 
   /** What the notifier already did for one event (idempotency ledger): `GetItem DELIVERY#e / <consumer>`. */
   delivery: (eventId: string, consumer: string): Key => ({ pk: `DELIVERY#${eventId}`, sk: consumer }),
@@ -87,7 +113,7 @@ export const keys = {
   imMirror: (groupId: string): Key => ({ pk: `${GROUP}${groupId}`, sk: 'IM' }),
 };
 
-/** Shards of the regular-clear schedule: spreads due groups over partitions, one query each. */
+/** Shards of the GSI2 schedules (regular clear, janitor): spread due groups over partitions, one query each. */
 export const CLEAR_SHARDS = 8;
 export const clearShardOf = (groupId: string): number => {
   let hash = 0;

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CLEANUP_GRACE_MS } from '../domain/janitor.ts';
 import { StaleRead, type RoleStore } from '../domain/roles.ts';
 import { Role, type Notice } from '../domain/model.ts';
 import { logger } from '../log.ts';
@@ -140,6 +141,9 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
     snapshot: (groupId, userIds) => m.reads.snapshot(groupId, userIds),
 
     async dismiss({ group, ownerId, deletedAt, now, event }) {
+      // The janitor's entry (replacing a regular-clear entry: a dismissed group is never cleared),
+      // removed by the cleanup as its last step; still there when due, the janitor runs the cleanup.
+      const repair = keys.repairSchedule(group.id, now + CLEANUP_GRACE_MS);
       await m.commitGuarded(
         [
           {
@@ -147,7 +151,8 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
               Update: {
                 TableName: tableName,
                 Key: keys.group(group.id),
-                UpdateExpression: 'SET #status = :dismissed, deletedAt = :deletedAt, memberCount = :zero, updatedAt = :now ADD version :one',
+                UpdateExpression:
+                  'SET #status = :dismissed, deletedAt = :deletedAt, memberCount = :zero, updatedAt = :now, gsi2pk = :repairPk, gsi2sk = :repairSk ADD version :one',
                 ConditionExpression: 'attribute_exists(pk) AND #status = :active AND creatorId = :owner AND version = :v',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: {
@@ -159,6 +164,8 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
                   ':one': 1,
                   ':owner': ownerId,
                   ':v': group.version,
+                  ':repairPk': repair.gsi2pk,
+                  ':repairSk': repair.gsi2sk,
                 },
               },
             },
@@ -276,6 +283,8 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
     },
 
     async unschedule(groupId) {
+      // The dismissal's repair entry (or, for a group dismissed before it had one, its regular-clear
+      // entry). Only after the rest of the cleanup: no entry on a dismissed group means it is clean.
       try {
         await client.send(
           new UpdateCommand({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eventTypes } from '#lib/events/index.ts';
 import { eventJsonSchema } from '#lib/events/json-schema.ts';
 import { OUTBOX_STREAM_FILTER } from '#lib/events/outbox.ts';
-import { consumers, eventPatternOf, NOTIFIER_MAX_CONCURRENCY, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER } from '#lib/routes.ts';
+import { consumers, eventPatternOf, NOTIFIER_MAX_CONCURRENCY, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, REGULAR_CLEAR_QUEUE } from '#lib/routes.ts';
 import { RELAY_STREAM } from '#infra/stack.ts';
 import { actionsOf, functionLogicalId, resourcesOfType, synthStack } from './helpers.ts';
 import type { CfnResource, Synthesized } from './helpers.ts';
@@ -118,7 +118,7 @@ describe('the notifier', () => {
     expect(resourcesOfType(dev.json, 'AWS::SecretsManager::Secret')).toHaveLength(0);
   });
 
-  it('creates the app secret when none is imported and lets only the notifier read it', () => {
+  it('creates the app secret when none is imported and lets only the RongCloud callers (notifier, regular-clear worker) read it', () => {
     const secrets = resourcesOfType(withRongCloud.json, 'AWS::SecretsManager::Secret');
     expect(secrets).toHaveLength(1);
     const env = withRongCloud.json.Resources[functionLogicalId(withRongCloud, 'notifier')]?.Properties?.Environment as {
@@ -129,7 +129,7 @@ describe('the notifier', () => {
     expect(env.Variables).not.toHaveProperty('RONGCLOUD_APP_SECRET');
     for (const name of withRongCloud.stack.functions.keys()) {
       const reads = actionsOf(withRongCloud, name).includes('secretsmanager:GetSecretValue');
-      expect(reads, name).toBe(name === 'notifier');
+      expect(reads, name).toBe(name === 'notifier' || name === REGULAR_CLEAR_QUEUE.handler);
     }
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { allFunctions, consumers, eventPatternOf, functionOf, httpFunctions, routeKey, routes } from '#lib/routes.ts';
+import { allFunctions, consumers, eventPatternOf, functionOf, httpFunctions, routeKey, routes, schedules, workQueues } from '#lib/routes.ts';
 import { TABLE, tableDefinition } from '#lib/store/table.ts';
 import { PLACEHOLDER_CODE } from '#infra/function.ts';
 import { GroupServiceStack, THROTTLE } from '#infra/stack.ts';
@@ -53,7 +53,7 @@ const byKey = (s: Synthesized): Map<string, CfnResource> =>
   new Map(resourcesOfType(s.json, 'AWS::ApiGatewayV2::Route').map(([, r]) => [r.Properties?.RouteKey as string, r]));
 
 describe('the group service stack', () => {
-  it('creates exactly one function per distinct route handler and event consumer, and no other function', () => {
+  it('creates exactly one function per distinct route handler, event consumer, queue worker and scheduled job, and no other function', () => {
     const functions = resourcesOfType(dev.json, 'AWS::Lambda::Function');
     expect(functions).toHaveLength(allFunctions().length);
     expect(functions.every(([, f]) => f.Properties?.Handler === 'index.handler')).toBe(true);
@@ -117,9 +117,15 @@ describe('the group service stack', () => {
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
     });
-    // 10 s for the HTTP functions; the notifier has time for RongCloud's retries and failover.
+    // 10 s for the HTTP functions; the notifier has time for RongCloud's retries and failover; the
+    // queue workers and scheduled jobs have their own (lib/routes.ts).
+    const timeouts = new Map<string, number>([
+      ['notifier', 30],
+      ...workQueues.map((q): [string, number] => [q.handler, q.timeoutSeconds]),
+      ...schedules.map((j): [string, number] => [j.handler, j.timeoutSeconds]),
+    ]);
     for (const name of allFunctions()) {
-      expect(dev.json.Resources[functionLogicalId(dev, name)]?.Properties?.Timeout, name).toBe(name === 'notifier' ? 30 : 10);
+      expect(dev.json.Resources[functionLogicalId(dev, name)]?.Properties?.Timeout, name).toBe(timeouts.get(name) ?? 10);
     }
     for (const name of httpFunctions()) {
       const variables = dev.json.Resources[functionLogicalId(dev, name)]?.Properties?.Environment as { Variables: Record<string, unknown> };

@@ -126,10 +126,12 @@ describe('POST /group/set_regular_clear', () => {
     }
   });
 
-  it('a dismissal drops the schedule entry (group-cleanup), keeping the stored status', async () => {
+  it('a dismissal drops the schedule entry at once (the janitor\'s takes its place until group-cleanup), keeping the stored status', async () => {
     const { id, owner } = await groupWithManager();
     ok(await api.setRegularClear(owner, { groupId: id, clearStatus: 3 }));
     ok(await api.dismiss(owner, { groupId: id }));
+    expect((await groupItem(id))?.gsi2pk).toBe(keys.repairSchedule(id, 0).gsi2pk);
+    expect(await dueNow(id)).toBe(false);
     const event = await busEventOf(id, 'GroupDismissed');
     await cleanup(event);
     const group = await groupItem(id);

@@ -94,10 +94,14 @@ describe('group-cleanup (GroupDismissed consumer)', () => {
     expect(await groupCounts([owner, manager, bob])).toEqual([1, 2, 2]);
 
     const event = await dismiss(owner, id);
+    // The dismissal scheduled the janitor, in case this cleanup never finishes.
+    expect((await groupItem(id))?.gsi2pk).toBe(keys.repairSchedule(id, 0).gsi2pk);
     await handler(event);
 
     expect(await partitionItems(id, 'MEMBER#')).toEqual([]);
     expect(await groupCounts([owner, manager, bob])).toEqual([0, 1, 1]);
+    // Cleaned up: the janitor's entry is gone (removed last).
+    expect(await groupItem(id)).not.toHaveProperty('gsi2pk');
     expect((await groupItem(id))?.memberCount).toBe(0);
     // Other groups are untouched.
     expect(await partitionItems(other, 'MEMBER#')).toHaveLength(2);

@@ -37,6 +37,8 @@ describe('POST /group/create', () => {
     expect((await memberItem(id, bob))?.role).toBe(Role.member);
     expect((await profileItem(owner))?.groupCount).toBe(1);
     expect((await profileItem(bob))?.groupCount).toBe(1);
+    // One transaction: never anything for the janitor (no GSI2 entry).
+    expect(await groupItem(id)).not.toHaveProperty('gsi2pk');
   });
 
   it('adds the caller as owner even when memberIds does not list them', async () => {
@@ -151,6 +153,9 @@ describe('POST /group/create', () => {
     expect(userStatus).toHaveLength(500);
 
     expect(await groupItem(id)).toMatchObject({ status: 'active', memberCount: 500 });
+    // The janitor's repair entry, written with the `creating` group, went with the activation.
+    expect(await groupItem(id)).not.toHaveProperty('gsi2pk');
+    expect(await groupItem(id)).not.toHaveProperty('gsi2sk');
     const members = await partitionItems(id, 'MEMBER#');
     expect(members).toHaveLength(500);
     expect(members.filter((m) => m.role === Role.owner).map((m) => m.userId)).toEqual([owner]);

@@ -275,4 +275,16 @@ describe('IM side of settings events', () => {
       { operatorUserId: owner, operation: 'openMemberProtection' },
     ]);
   });
+
+  it('GroupMessagesCleared: ST:MsgClear clearGroupMsg from the owner with the cutoff as a number, once per event', async () => {
+    const { owner, groupId } = await liveGroup();
+    const cleared = envelope('GroupMessagesCleared', { groupId, operatorId: owner, clearStatus: 36, clearTime: 1_700_000_000_123, runId: 'run-1', members: 3, timestamp: 28 });
+    await deliver(cleared);
+    await deliver(cleared);
+    const calls = callsFor(groupId);
+    expect(calls.map((c) => [c.path, c.form.get('objectName'), c.form.get('fromUserId'), c.form.get('toGroupId'), c.form.get('isIncludeSender')])).toEqual([
+      ['/message/group/publish.json', 'ST:MsgClear', owner, groupId, '1'],
+    ]);
+    expect(calls.map(content)).toEqual([{ operatorUserId: owner, operation: 'clearGroupMsg', clearTime: 1_700_000_000_123 }]);
+  });
 });

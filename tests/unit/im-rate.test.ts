@@ -93,6 +93,22 @@ describe('rate limits', () => {
     expect(rateCost('/conversation/message/history/clean.json', {})).toEqual({ family: 'historyClean', cost: 1 });
   });
 
+  it('lowers a family by an override (REGULAR_CLEAR_RATE): 40/s shared by 2 containers lets 20 through per second', async () => {
+    const clock = virtualClock();
+    const limits = createRateLimits(2, clock, { historyClean: 40 });
+    const times = await admissionTimes((cost) => limits.historyClean.acquire(cost), clock, 50);
+    expect(countPerSecond(times)).toEqual({ 0: 20, 1: 20, 2: 10 });
+  });
+
+  it("never raises a family above RongCloud's limit, and refuses a non-positive override", async () => {
+    const clock = virtualClock();
+    const limits = createRateLimits(1, clock, { historyClean: 500 });
+    const times = await admissionTimes((cost) => limits.historyClean.acquire(cost), clock, 150);
+    expect(countPerSecond(times)).toEqual({ 0: 100, 1: 50 });
+    expect(() => createRateLimits(1, clock, { historyClean: 0 })).toThrow(/historyClean rate/);
+    expect(() => createRateLimits(1, clock, { historyClean: Number.NaN })).toThrow(/historyClean rate/);
+  });
+
   it('rejects a share below 1', () => {
     expect(() => createRateLimits(0)).toThrow(/share/);
     expect(() => createRateLimits(Number.NaN)).toThrow(/share/);

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { consumers, httpFunctions, OUTBOX_RELAY_HANDLER, routeKey, routes } from '#lib/routes.ts';
+import { consumers, httpFunctions, OUTBOX_RELAY_HANDLER, routeKey, routes, schedules, workQueues } from '#lib/routes.ts';
 
 const functionFiles = readdirSync(new URL('../../functions/', import.meta.url))
   .filter((f) => f.endsWith('.ts'))
@@ -12,13 +12,17 @@ describe('the route table', () => {
       const uses =
         (file === OUTBOX_RELAY_HANDLER ? 1 : 0) +
         routes.filter((r) => r.handler === file).length +
-        consumers.filter((c) => c.handler === file).length;
+        consumers.filter((c) => c.handler === file).length +
+        workQueues.filter((q) => q.handler === file).length +
+        schedules.filter((j) => j.handler === file).length;
       expect(uses, file).toBe(1);
     }
   });
 
-  it('has a function file for every event consumer and for the outbox relay', () => {
+  it('has a function file for every event consumer, queue worker, scheduled job and for the outbox relay', () => {
     for (const c of consumers) expect(functionFiles).toContain(c.handler);
+    for (const q of workQueues) expect(functionFiles).toContain(q.handler);
+    for (const j of schedules) expect(functionFiles).toContain(j.handler);
     expect(functionFiles).toContain(OUTBOX_RELAY_HANDLER);
   });
 

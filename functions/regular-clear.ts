@@ -1,0 +1,12 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { store } from '#lib/app.ts';
+import { chunkQueueFromEnv, createPassHandler } from '#lib/im/regular-clear.ts';
+
+/**
+ * The hourly regular-clear pass (EventBridge Scheduler): finds the due groups on the schedule index,
+ * claims each, splits its members into chunks and queues them for `regular-clear-worker`. Returns
+ * what it did; throws when a group failed (the scheduler retries, then dead-letters the invocation).
+ */
+const sqs = new SQSClient({});
+
+export const handler = createPassHandler({ clearing: store.clearing, queue: () => chunkQueueFromEnv(sqs, process.env) });

@@ -1,0 +1,132 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import type { JanitorStore, RepairEntry } from '../domain/janitor.ts';
+import { queryAll, queryPrefix } from './batch.ts';
+import { MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
+import { parseGroup, parseNotice } from './items.ts';
+import { keys } from './keys.ts';
+import { TABLE } from './table.ts';
+
+/**
+ * The janitor's storage (lib/domain/janitor.ts): the due entries of the repair schedule (GSI2
+ * `REPAIR#<shard>`, one query per shard, never a scan), and the conditional writes of the undo of
+ * an abandoned creation. The members of an abandoned creation are released by the role store's
+ * `releaseMembers` (the same conditional, exactly-once release as after a dismissal).
+ */
+
+/** A schedule sort key: `<due ms, 15 digits>#<groupId>`. */
+const scheduleKey = z.string().regex(/^\d{15}#.+$/);
+const entryItem = z.object({ gsi2sk: scheduleKey });
+const entryOfItem = z.object({ gsi2pk: z.string().optional(), gsi2sk: scheduleKey.optional() });
+
+const dueAtOf = keys.dueAtOfSchedule;
+
+const conditionFailed = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
+
+export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: string, commit: Commit): JanitorStore => ({
+  async due(now) {
+    const before = keys.scheduleDueBefore(now);
+    const shards = await Promise.allSettled(
+      keys.scheduleShards('repair').map((shard) =>
+        queryAll(client, {
+          TableName: tableName,
+          IndexName: TABLE.gsi2.name,
+          KeyConditionExpression: 'gsi2pk = :shard AND gsi2sk < :before',
+          ExpressionAttributeValues: { ':shard': shard, ':before': before },
+          ProjectionExpression: 'gsi2sk',
+        }),
+      ),
+    );
+    const entries = shards
+      .flatMap((s) => (s.status === 'fulfilled' ? s.value : []))
+      .map((raw): RepairEntry => {
+        const { gsi2sk } = entryItem.parse(raw);
+        return { groupId: keys.groupOfSchedule(gsi2sk), dueAt: dueAtOf(gsi2sk) };
+      });
+    return { entries, errors: shards.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : [])) };
+  },
+
+  async read(groupId) {
+    const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId), ConsistentRead: true }));
+    if (!out.Item) return null;
+    const group = parseGroup(out.Item);
+    const { gsi2pk, gsi2sk } = entryOfItem.parse(out.Item);
+    const repair = gsi2pk !== undefined && gsi2sk !== undefined && gsi2pk === keys.repairSchedule(groupId, 0).gsi2pk;
+    return { group, repairDueAt: repair ? dueAtOf(gsi2sk) : null };
+  },
+
+  async abandon(groupId, now) {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.group(groupId),
+          UpdateExpression: 'SET #status = :abandoned, updatedAt = :now',
+          ConditionExpression: '#status = :creating',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':abandoned': 'abandoned', ':creating': 'creating', ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  },
+
+  async removeNotices(groupId) {
+    const notices = (await queryPrefix(client, tableName, keys.noticesOf(groupId))).map(parseNotice);
+    // Each notice with its pointers in one transaction (a creation writes them together too), so an
+    // interrupted run leaves no pointer whose notice is gone: the next run finds what is left.
+    const entries = notices.map((n): Write[] => [
+      ...n.viewerIds.map((viewerId): Write => ({ Delete: { TableName: tableName, Key: keys.inbox(viewerId, groupId, n.type, n.receiverId) } })),
+      { Delete: { TableName: tableName, Key: keys.notice(groupId, n.type, n.receiverId) } },
+    ]);
+    const transactions: Write[][] = [];
+    for (const writes of entries) {
+      const last = transactions.at(-1);
+      if (last && last.length + writes.length <= MAX_TRANSACTION_ITEMS) last.push(...writes);
+      else transactions.push([...writes]);
+    }
+    for (const writes of transactions) await commit({ writes });
+    return { notices: notices.length, inboxes: notices.reduce((n, notice) => n + notice.viewerIds.length, 0) };
+  },
+
+  async removeAbandoned(groupId) {
+    try {
+      await client.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: keys.group(groupId),
+          ConditionExpression: '#status = :abandoned',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':abandoned': 'abandoned' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  },
+
+  async dropEntry(groupId, dueAt) {
+    const entry = keys.repairSchedule(groupId, dueAt);
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.group(groupId),
+          UpdateExpression: 'REMOVE gsi2pk, gsi2sk',
+          ConditionExpression: 'gsi2pk = :pk AND gsi2sk = :sk',
+          ExpressionAttributeValues: { ':pk': entry.gsi2pk, ':sk': entry.gsi2sk },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  },
+});
