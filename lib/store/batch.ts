@@ -1,5 +1,6 @@
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Key } from './keys.ts';
+import { keys, type Key } from './keys.ts';
+import { TABLE } from './table.ts';
 
 /** Read helpers shared by the repositories: paginated queries and chunked batch gets. */
 
@@ -69,4 +70,34 @@ export const batchGet = async (
     }),
   );
   return results.flat();
+};
+
+/**
+ * The GSI2 entries of one schedule (`clear` or `repair`) due by `now`: one query per shard, all in
+ * parallel, each paginated. A shard whose query failed is in `errors`; the others' items are kept.
+ * GSI2 is eventually consistent: callers re-check what they act on.
+ */
+export const dueOnSchedule = async (
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  schedule: 'clear' | 'repair',
+  now: number,
+  projection: string,
+): Promise<{ items: Record<string, unknown>[]; errors: unknown[] }> => {
+  const before = keys.scheduleDueBefore(now);
+  const shards = await Promise.allSettled(
+    keys.scheduleShards(schedule).map((shard) =>
+      queryAll(client, {
+        TableName: tableName,
+        IndexName: TABLE.gsi2.name,
+        KeyConditionExpression: 'gsi2pk = :shard AND gsi2sk < :before',
+        ExpressionAttributeValues: { ':shard': shard, ':before': before },
+        ProjectionExpression: projection,
+      }),
+    ),
+  );
+  return {
+    items: shards.flatMap((s) => (s.status === 'fulfilled' ? s.value : [])),
+    errors: shards.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : [])),
+  };
 };

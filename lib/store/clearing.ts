@@ -2,10 +2,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { CLEAR_RUN_RETENTION_S, type ClearingStore, type ClearRun, type DueClear } from '../domain/clearing.ts';
-import { queryAll } from './batch.ts';
+import { dueOnSchedule, queryAll } from './batch.ts';
 import { CommitCancelled, type Commit } from './commit.ts';
 import { keys } from './keys.ts';
-import { TABLE } from './table.ts';
 
 /**
  * Regular clearing over the single table.
@@ -64,19 +63,10 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
 
   const store: ClearingStore = {
     async due(now) {
-      const before = keys.scheduleDueBefore(now);
-      const shards = await Promise.all(
-        keys.scheduleShards('clear').map((shard) =>
-          queryAll(client, {
-            TableName: tableName,
-            IndexName: TABLE.gsi2.name,
-            KeyConditionExpression: 'gsi2pk = :shard AND gsi2sk < :before',
-            ExpressionAttributeValues: { ':shard': shard, ':before': before },
-            ProjectionExpression: 'gsi2sk, clearStatus, clearRunId',
-          }),
-        ),
-      );
-      return shards.flat().map((raw): DueClear => {
+      const { items, errors } = await dueOnSchedule(client, tableName, 'clear', now, 'gsi2sk, clearStatus, clearRunId');
+      // A shard that could not be read fails the pass (the scheduler retries it).
+      if (errors.length > 0) throw errors[0];
+      return items.map((raw): DueClear => {
         const item = shardItem.parse(raw);
         return {
           groupId: keys.groupOfSchedule(item.gsi2sk),

@@ -2,11 +2,10 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { JanitorStore, RepairEntry } from '../domain/janitor.ts';
-import { queryAll, queryPrefix } from './batch.ts';
+import { dueOnSchedule, queryPrefix } from './batch.ts';
 import { MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
 import { parseGroup, parseNotice } from './items.ts';
 import { keys } from './keys.ts';
-import { TABLE } from './table.ts';
 
 /**
  * The janitor's storage (lib/domain/janitor.ts): the due entries of the repair schedule (GSI2
@@ -26,25 +25,12 @@ const conditionFailed = (error: unknown): boolean => error instanceof Conditiona
 
 export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: string, commit: Commit): JanitorStore => ({
   async due(now) {
-    const before = keys.scheduleDueBefore(now);
-    const shards = await Promise.allSettled(
-      keys.scheduleShards('repair').map((shard) =>
-        queryAll(client, {
-          TableName: tableName,
-          IndexName: TABLE.gsi2.name,
-          KeyConditionExpression: 'gsi2pk = :shard AND gsi2sk < :before',
-          ExpressionAttributeValues: { ':shard': shard, ':before': before },
-          ProjectionExpression: 'gsi2sk',
-        }),
-      ),
-    );
-    const entries = shards
-      .flatMap((s) => (s.status === 'fulfilled' ? s.value : []))
-      .map((raw): RepairEntry => {
-        const { gsi2sk } = entryItem.parse(raw);
-        return { groupId: keys.groupOfSchedule(gsi2sk), dueAt: dueAtOf(gsi2sk) };
-      });
-    return { entries, errors: shards.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : [])) };
+    const { items, errors } = await dueOnSchedule(client, tableName, 'repair', now, 'gsi2sk');
+    const entries = items.map((raw): RepairEntry => {
+      const { gsi2sk } = entryItem.parse(raw);
+      return { groupId: keys.groupOfSchedule(gsi2sk), dueAt: dueAtOf(gsi2sk) };
+    });
+    return { entries, errors };
   },
 
   async read(groupId) {
