@@ -1,10 +1,11 @@
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
 import type * as z from 'zod';
 import { deps } from '#lib/app.ts';
 import { cleanupDeparted, cleanupDismissedGroup } from '#lib/domain/roles.ts';
 import { consumer } from '#lib/events/consumer.ts';
 import { busDetailSchema, type BusDetail } from '#lib/events/index.ts';
 import type { Logger } from '#lib/log.ts';
+import { withInvocation } from '#lib/metrics.ts';
 
 /**
  * The group's cleanup after people leave. Idempotent and resumable: a retried, duplicate or
@@ -42,9 +43,9 @@ const byType: Record<string, (event: EventBridgeEvent<string, unknown>) => Promi
   MemberQuit: quit,
 };
 
-export const handler = async (event: EventBridgeEvent<string, unknown>): Promise<void> => {
+export const handler = withInvocation('group-cleanup', async (event: EventBridgeEvent<string, unknown>, _context?: Context): Promise<void> => {
   const run = byType[event['detail-type']];
   // Fails loudly: the rule should never deliver anything else.
   if (!run) throw new Error(`group-cleanup does not consume ${event['detail-type']} (event ${event.id})`);
   await run(event);
-};
+});

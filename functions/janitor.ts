@@ -3,6 +3,7 @@ import { deps } from '#lib/app.ts';
 import { runJanitor, type JanitorSummary } from '#lib/domain/janitor.ts';
 import type { Deps } from '#lib/domain/ports.ts';
 import { logger, type Logger } from '#lib/log.ts';
+import { withInvocation } from '#lib/metrics.ts';
 
 /**
  * The janitor (EventBridge Scheduler, every 10 minutes; the event carries nothing it reads): undoes
@@ -39,9 +40,9 @@ export const janitorPass = async (d: Deps, log: Logger, deadline?: number): Prom
   return summary;
 };
 
-export const handler = (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<JanitorSummary> => {
+export const handler = withInvocation('janitor', (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<JanitorSummary> => {
   const log = logger.child({ function: 'janitor' });
   const remaining = context?.getRemainingTimeInMillis();
   const deadline = remaining === undefined ? undefined : Date.now() + remaining - Math.min(RESERVE_MS, remaining / 2);
   return janitorPass(deps, log, deadline);
-};
+});

@@ -3,11 +3,12 @@ import { store } from '#lib/app.ts';
 import { createNotifierHandler, createTransport } from '#lib/im/app.ts';
 import type { ImTransport } from '#lib/im/client.ts';
 import { logger } from '#lib/log.ts';
+import { withInvocation } from '#lib/metrics.ts';
 
 /** Group events from the bus (through SQS) → RongCloud calls and IM messages. */
 let transport: Promise<ImTransport> | undefined;
 
-export const handler = createNotifierHandler({
+export const handler = withInvocation('notifier', createNotifierHandler({
   store,
   sqs: new SQSClient({}),
   env: process.env,
@@ -19,4 +20,4 @@ export const handler = createNotifierHandler({
     });
     return transport;
   },
-});
+}));

@@ -3,6 +3,7 @@ import { createTransport } from '#lib/im/app.ts';
 import type { ImTransport } from '#lib/im/client.ts';
 import { createWorkerHandler, workerRate } from '#lib/im/regular-clear.ts';
 import { logger } from '#lib/log.ts';
+import { withInvocation } from '#lib/metrics.ts';
 
 /**
  * One queued chunk of a regular-clear run (SQS, one message at a time, two workers at most): one
@@ -11,7 +12,7 @@ import { logger } from '#lib/log.ts';
  */
 let transport: Promise<ImTransport> | undefined;
 
-export const handler = createWorkerHandler({
+export const handler = withInvocation('regular-clear-worker', createWorkerHandler({
   clearing: store.clearing,
   // Read once per container (the secret included); a failed read is retried by the next message.
   transport: () => {
@@ -21,4 +22,4 @@ export const handler = createWorkerHandler({
     });
     return transport;
   },
-});
+}));

@@ -1,6 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { store } from '#lib/app.ts';
 import { chunkQueueFromEnv, createPassHandler } from '#lib/im/regular-clear.ts';
+import { withInvocation } from '#lib/metrics.ts';
 
 /**
  * The hourly regular-clear pass (EventBridge Scheduler): finds the due groups on the schedule index,
@@ -9,4 +10,4 @@ import { chunkQueueFromEnv, createPassHandler } from '#lib/im/regular-clear.ts';
  */
 const sqs = new SQSClient({});
 
-export const handler = createPassHandler({ clearing: store.clearing, queue: () => chunkQueueFromEnv(sqs, process.env) });
+export const handler = withInvocation('regular-clear', createPassHandler({ clearing: store.clearing, queue: () => chunkQueueFromEnv(sqs, process.env) }));

@@ -5,7 +5,9 @@ import type { Stage } from './stack.ts';
 
 /**
  * The CDK app (`cdk.json`: `node --import tsx infra/app.ts`). Context: `stage` (dev|prod),
- * `stackName`, `jwtIssuer` + `jwtAudience`, `corsOrigins`.
+ * `stackName`, `jwtIssuer` + `jwtAudience`, `corsOrigins`, `logLevel`, `alarmTopicArn` or
+ * `alarmEmail`, `domainName` + `certificateArn`, the RongCloud keys (each described on
+ * `GroupServiceStackProps` in infra/stack.ts) and `regularClearRate`.
  *
  * Commands that need assets (synth, deploy, diff, watch) bundle first (`infra/build.ts`, ~1-2 s), so
  * a deployment never ships a stale `dist/`, and validate the template. Commands that need none

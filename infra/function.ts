@@ -18,6 +18,10 @@ import { FUNCTIONS_DIST } from './build.ts';
  */
 export const PLACEHOLDER_CODE = 'exports.handler = async () => ({ statusCode: 501 });';
 
+/** `LOG_LEVEL` values lib/log.ts and lib/config.ts accept (context `logLevel`). */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface GroupFunctionProps {
   /** File name in `functions/` without `.ts`; the bundle is `<distDir>/<name>/index.mjs`. */
   readonly name: string;
@@ -35,6 +39,8 @@ export interface GroupFunctionProps {
   readonly deadLetterQueue?: sqs.IQueue;
   /** Lambda's retries of a failed asynchronous invocation (0–2). */
   readonly retryAttempts?: number;
+  /** `LOG_LEVEL` of the function (lib/log.ts filters by it). @default 'info' */
+  readonly logLevel?: LogLevel;
 }
 
 const codeFor = (scope: Construct, name: string, distDir: string): lambda.Code => {
@@ -73,7 +79,16 @@ export class GroupFunction extends lambda.Function {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      // Plain text, stated so it never drifts to JSON. lib/log.ts writes one JSON object per line
+      // with process.stdout.write (request id included, EMF metrics too), and Lambda passes such
+      // raw stdout lines through unchanged in the Text format; only console.* output would get the
+      // runtime's `time\trequestId\tLEVEL\t` prefix. The JSON format would apply Lambda's log-level
+      // filtering to those same lines: AWS docs "Log-level filtering" (monitoring-cloudwatchlogs-
+      // log-level): stdout JSON is filtered by its "level" (INFO when missing or invalid), a line
+      // without a valid "timestamp" gets one added, and the application log level (default INFO)
+      // would drop our debug lines even with LOG_LEVEL=debug. The level is ours alone: LOG_LEVEL.
+      loggingFormat: lambda.LoggingFormat.TEXT,
+      environment: { NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: props.logLevel ?? 'info', ...props.environment },
       description: `sealtalk-group ${props.name}`,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),

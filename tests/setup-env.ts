@@ -23,4 +23,6 @@ delete process.env.AWS_SESSION_TOKEN;
 delete process.env.AWS_PROFILE;
 delete process.env.AWS_ENDPOINT_URL;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+// EMF metric lines (lib/metrics.ts) ignore LOG_LEVEL; tests that check them turn them on themselves.
+process.env.METRICS = 'off';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

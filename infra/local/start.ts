@@ -25,6 +25,8 @@ interface Component {
 }
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// No CloudWatch here: the embedded-metric lines would only crowd the log (METRICS=on shows them).
+process.env.METRICS ??= 'off';
 // Before lib/config.ts is first imported (by checkLocalConfig): it parses process.env at import time.
 process.env.TABLE_NAME ||= LOCAL_TABLE_NAME;
 

@@ -10,7 +10,8 @@
  */
 
 import { domainEvent, type DomainEvent } from '../events/index.ts';
-import { BusinessCodes, Forbidden, InvalidInput, NotFound, Rejected, type DomainError } from './errors.ts';
+import { BusinessCodes, Forbidden, InvalidInput, NotAllowed, NotFound, Rejected, type DomainError } from './errors.ts';
+import { KEPT_CHANGING } from './stale.ts';
 import { UNKNOWN_GROUP } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import {
@@ -227,7 +228,9 @@ const decideFresh = async <T>(attempt: () => Promise<T>): Promise<T> => {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof StaleDecision) || i >= MAX_ATTEMPTS) throw error;
+      if (!(error instanceof StaleDecision)) throw error;
+      // Still changing after every attempt: a 405 "try again", as everywhere else, never a 500.
+      if (i >= MAX_ATTEMPTS) throw new NotAllowed(KEPT_CHANGING);
     }
   }
 };

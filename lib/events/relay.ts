@@ -3,6 +3,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { Logger } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import { busEntryOf } from './outbox.ts';
 
 /**
@@ -38,7 +39,21 @@ interface Pending {
   entry: PutEventsRequestEntry;
 }
 
-/** PutEvents with retries of the failed entries. Returns the indexes that never got in. */
+/** `DomainEvents` and `RelayLag` (now − the outbox item's `createdAt`, the entry's `Time`) per event that got in. */
+const published = (entries: readonly Pending[]): void => {
+  const at = Date.now();
+  for (const { entry } of entries) {
+    metrics.domainEvent(entry.DetailType ?? 'unknown');
+    if (entry.Time instanceof Date) metrics.relayLag(at - entry.Time.getTime());
+  }
+};
+
+/**
+ * PutEvents with retries of the failed entries. Returns the indexes that never got in. Each entry
+ * an attempt did not get in (refused by PutEvents, or the whole call failed) adds 1 to
+ * `DomainEventsFailed`, per attempt: an entry refused twice, then accepted, counts 2 there and 1 in
+ * `DomainEvents`.
+ */
 const publish = async (deps: RelayDeps, batch: Pending[]): Promise<number[]> => {
   const attempts = deps.attempts ?? 4;
   const sleep = deps.sleep ?? defaultSleep;
@@ -51,10 +66,12 @@ const publish = async (deps: RelayDeps, batch: Pending[]): Promise<number[]> => 
       for (const [i, result] of (out.Entries ?? []).entries()) {
         if (result.ErrorCode) deps.log.warn('PutEvents entry failed', { attempt, errorCode: result.ErrorCode, errorMessage: result.ErrorMessage, index: pending[i]?.index });
       }
+      published(pending.filter((p) => !failed.includes(p)));
     } catch (error) {
       deps.log.warn('PutEvents failed', { attempt, error });
       failed = pending;
     }
+    for (const p of failed) metrics.domainEventFailed(p.entry.DetailType ?? 'unknown');
     pending = failed;
     if (pending.length === 0 || attempt >= attempts) break;
     await sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2));

@@ -9,6 +9,7 @@ import { callerFromEvent, Unauthenticated, type Caller } from './caller.ts';
 import { describeIssues } from '../validation.ts';
 import { errorResponse, jsonResponse, success } from './responses.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { withHttpMetrics } from '../metrics.ts';
 
 /**
  * The one middy stack every endpoint shares: request log context, caller from JWT claims, JSON body,
@@ -31,6 +32,14 @@ export interface EndpointSpec<S extends z.ZodType> {
   input: S;
   run: (ctx: EndpointContext<z.output<S>>) => Promise<unknown>;
 }
+
+/** What an endpoint declares, readable without running it (docs/openapi.json is generated from it). */
+export interface EndpointContract<S extends z.ZodType = z.ZodType> {
+  input: S;
+}
+
+/** A handler of the shared stack, carrying its `contract`. */
+export type EndpointHandler<S extends z.ZodType = z.ZodType> = HttpHandler & { readonly contract: EndpointContract<S> };
 
 /** Raised by the stack itself for transport problems (bad JSON); mapped to 400. */
 export class BadRequest extends Error {}
@@ -76,7 +85,7 @@ const requestIds = (event: HttpEvent, context: Context): { requestId: string; aw
 
 export const createEndpointFactory =
   (onCaller: CallerHook) =>
-  <S extends z.ZodType>(spec: EndpointSpec<S>): HttpHandler => {
+  <S extends z.ZodType>(spec: EndpointSpec<S>): EndpointHandler<S> => {
     const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
       const state = (context as Context & { state: State }).state;
       const caller = state.caller as Caller;
@@ -120,5 +129,5 @@ export const createEndpointFactory =
         },
       })
       .handler(core);
-    return handler as unknown as HttpHandler;
+    return Object.assign(withHttpMetrics(handler as unknown as HttpHandler), { contract: { input: spec.input } });
   };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { logger as rootLogger, type Logger } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import { createRateLimits, rateCost, type RateOverrides } from './rate.ts';
 
 /**
@@ -187,12 +188,14 @@ export const createRongCloudClient = (config: RongCloudConfig, deps: ClientDeps 
     }
   };
 
-  const call = async (path: string, form: Form, options: CallOptions = {}): Promise<Record<string, unknown>> => {
+  /** The attempts of one call; `tries.count` is the number of attempts started (or about to start). */
+  const attemptCall = async (path: string, form: Form, options: CallOptions, tries: { count: number }): Promise<Record<string, unknown>> => {
     const deadline = options.deadline ?? now() + DEFAULT_DEADLINE_MS;
     const body = encodeForm(form).toString();
     const { family, cost } = rateCost(path, form);
     let last: Extract<Outcome, { ok: false }> | undefined;
     for (let attempt = 1; ; attempt++) {
+      tries.count = attempt;
       await limits[family].acquire(cost);
       const remaining = deadline - now();
       if (remaining <= 0) {
@@ -229,6 +232,20 @@ export const createRongCloudClient = (config: RongCloudConfig, deps: ClientDeps 
         });
       }
       await sleep(delay);
+    }
+  };
+
+  /** One logical call: its attempts, then `ImCalls` (by outcome) and `ImCallLatency`, waits and backoff included. */
+  const call = async (path: string, form: Form, options: CallOptions = {}): Promise<Record<string, unknown>> => {
+    const started = now();
+    const tries = { count: 0 };
+    try {
+      const answer = await attemptCall(path, form, options, tries);
+      metrics.imCall(path, tries.count > 1 ? 'retried_ok' : 'ok', now() - started);
+      return answer;
+    } catch (error) {
+      metrics.imCall(path, error instanceof ImCallFailed && !error.retryable ? 'failed_permanent' : 'failed_retryable', now() - started);
+      throw error;
     }
   };
 

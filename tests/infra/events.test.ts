@@ -91,7 +91,7 @@ describe('the notifier', () => {
     const dlq = getAtt(redrive.deadLetterTargetArn);
     expect(dev.json.Resources[dlq]?.Properties?.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     const alarms = resourcesOfType(dev.json, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
-      JSON.stringify(a.Properties?.Dimensions).includes(dlq),
+      JSON.stringify(a.Properties?.Dimensions ?? []).includes(dlq),
     );
     expect(alarms).toHaveLength(1);
     expect(alarms[0]![1].Properties).toMatchObject({

@@ -115,7 +115,7 @@ describe('the group service stack', () => {
       Architectures: ['arm64'],
       MemorySize: 512,
       TracingConfig: { Mode: 'Active' },
-      LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
+      LoggingConfig: { LogFormat: 'Text', LogGroup: { Ref: Match.anyValue() } },
     });
     // 10 s for the HTTP functions; the notifier has time for RongCloud's retries and failover; the
     // queue workers and scheduled jobs have their own (lib/routes.ts).
@@ -129,7 +129,7 @@ describe('the group service stack', () => {
     }
     for (const name of httpFunctions()) {
       const variables = dev.json.Resources[functionLogicalId(dev, name)]?.Properties?.Environment as { Variables: Record<string, unknown> };
-      expect(variables.Variables, name).toEqual({ TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' });
+      expect(variables.Variables, name).toEqual({ TABLE_NAME: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: 'info' });
     }
     // One log group per function plus the API access log, all expiring, and no log-retention
     // custom resource.
