@@ -263,7 +263,9 @@ export class GroupServiceStack extends Stack {
         .withStandardAttributes({ fullname: true, profilePicture: true, phoneNumber: true, gender: true })
         .withCustomAttributes('st_account', 'group_verify');
       userPoolClient = this.userPool.addClient('AppClient', {
-        authFlows: { userSrp: true },
+        // SRP for apps; admin password auth (IAM-signed, so operators only) for getting a token
+        // from the CLI (README, "Deploy").
+        authFlows: { userSrp: true, adminUserPassword: true },
         generateSecret: false,
         preventUserExistenceErrors: true,
         // The ID token carries exactly the readable attributes; users may update their own profile.

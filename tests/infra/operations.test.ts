@@ -394,6 +394,12 @@ describe('the Cognito user pool', () => {
     ]);
   });
 
+  it('lets apps sign in with SRP and operators get a token from the CLI (admin password auth, IAM-signed); no plain password flow', () => {
+    expect([...(client.Properties?.ExplicitAuthFlows as string[])].sort()).toEqual(
+      ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH'].sort(),
+    );
+  });
+
   it('lets the app client read (so its ID tokens carry them) and write every profile attribute', () => {
     const profile = ['name', 'picture', 'phone_number', 'gender', 'custom:st_account', 'custom:group_verify'];
     expect(client.Properties?.ReadAttributes).toEqual(expect.arrayContaining(profile));
