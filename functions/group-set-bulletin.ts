@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { deps, endpoint } from '#lib/app.ts';
 import { setBulletin } from '#lib/domain/settings.ts';
-import { groupIdField } from '#lib/http/fields.ts';
+import { anyString, groupIdField } from '#lib/http/fields.ts';
 
-const optionalText = () => z.string({ error: 'expected a string' }).nullish();
+const optionalText = () => anyString('a string', 'expected a string').nullish();
 
 /** POST /group/set_bulletin — the owner or a manager publishes a bulletin: `content` when non-empty, else `bulletin` ("" allowed). */
 export const handler = endpoint({

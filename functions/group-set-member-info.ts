@@ -2,20 +2,17 @@ import * as z from 'zod';
 import { deps, endpoint } from '#lib/app.ts';
 import { codePointLength } from '#lib/domain/text.ts';
 import { setMemberInfo } from '#lib/domain/settings.ts';
-import { groupIdField, userIdField } from '#lib/http/fields.ts';
+import { anyString, groupIdField, userIdField } from '#lib/http/fields.ts';
 
 /** A string of at most `max` code points; null or absent means "leave as is". */
-const upTo = (max: number) =>
-  z
-    .string({ error: 'expected a string' })
-    .refine((s) => codePointLength(s) <= max, { error: `expected at most ${max} characters` });
+const upTo = (max: number) => anyString('a string', 'expected a string').refine((s) => codePointLength(s) <= max, { error: `expected at most ${max} characters` });
 
 /** POST /group/set_member_info — the member themself, the owner or a manager sets a member's card; only given fields change. */
 export const handler = endpoint({
   input: z.object({
     groupId: groupIdField(),
     memberId: userIdField(),
-    groupNickname: z.string({ error: 'expected a string' }).nullish(),
+    groupNickname: anyString('a string', 'expected a string').nullish(),
     region: upTo(8).nullish(),
     phone: upTo(32).nullish(),
     WeChat: upTo(64).nullish(),

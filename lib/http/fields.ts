@@ -7,11 +7,20 @@ import * as z from 'zod';
 
 const isAbsent = (input: unknown): boolean => input === undefined || input === null;
 
+/** A UTF-16 surrogate without its pair: not encodable as UTF-8, so DynamoDB would refuse the write. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const isWellFormed = (text: string): boolean => !LONE_SURROGATE.test(text);
+export const NOT_WELL_FORMED = 'expected well-formed Unicode text (a lone surrogate is not)';
+
+/**
+ * A string (`what` names it in the message) of well-formed Unicode: every text a client sends. A
+ * missing value is "required", unless `absent` words it otherwise (list entries: "expected a string").
+ */
+export const anyString = (what = 'a string', absent = 'required') =>
+  z.string({ error: (iss) => (isAbsent(iss.input) ? absent : `expected ${what}`) }).refine(isWellFormed, { error: NOT_WELL_FORMED });
+
 /** A required string that must not be empty (`''`, missing and `null` are all 400 naming the field). */
-export const requiredString = (what = 'a non-empty string') =>
-  z
-    .string({ error: (iss) => (isAbsent(iss.input) ? 'required' : `expected ${what}`) })
-    .min(1, { error: `expected ${what}` });
+export const requiredString = (what = 'a non-empty string') => anyString(what).min(1, { error: `expected ${what}` });
 
 /**
  * A group id as sent by a client: any non-empty string. Whether it names a group that exists (or
@@ -31,7 +40,7 @@ export const userIdListField = () =>
     .min(1, { error: 'expected at least one user id' });
 
 /** Free text that may be empty (bulletins, display names); length rules live in the domain. */
-export const textField = () => z.string({ error: (iss) => (isAbsent(iss.input) ? 'required' : 'expected a string') });
+export const textField = () => anyString();
 
 /** A page size from the query string: 1 to 500. */
 export const pageLimitField = () =>

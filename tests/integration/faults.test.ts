@@ -1,0 +1,423 @@
+import {
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+  ThrottlingException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
+import type { FinalizeRequestMiddleware, HandlerExecutionContext } from '@smithy/types';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ensureTable, localClient } from '#infra/local/dynamodb.ts';
+import { KEPT_CHANGING } from '#lib/domain/stale.ts';
+import { keys } from '#lib/store/keys.ts';
+import { users } from '#tests/helpers/checks.ts';
+import { db, eventsFor } from '#tests/helpers/db.ts';
+import { api, createGroup, type Reply } from '#tests/helpers/endpoints.ts';
+
+/**
+ * Faults at the repository seam (issue 10): DynamoDB throttling, TransactionConflict (DynamoDB
+ * Local never returns it), 5xx, timeouts and lost answers, injected as real SDK exceptions by a
+ * middleware on the store's own document client, through the real handlers. Transient faults are
+ * retried (by the SDK's retry strategy or lib/store/commit.ts) and the change lands exactly once;
+ * persistent ones end in a clean error with nothing written.
+ */
+
+// A table of this file's own, without a stream: the whole-table invariants and before/after scans
+// below must see only this file's items.
+vi.hoisted(() => {
+  process.env.TABLE_NAME = `sealtalk-test-faults-${Math.random().toString(16).slice(2, 10)}`;
+});
+
+const { store } = await import('#lib/app.ts');
+
+beforeAll(async () => {
+  const ddb = localClient(process.env.AWS_ENDPOINT_URL_DYNAMODB as string);
+  await ensureTable(ddb, process.env.TABLE_NAME as string, undefined, { stream: false });
+  ddb.destroy();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Fault injection
+
+type Operation = 'TransactWriteItems' | 'UpdateItem' | 'GetItem' | 'Query' | 'BatchGetItem';
+
+/** Where a fault strikes: before the request is sent (nothing happened) or after (it happened, the answer is lost). */
+type When = 'before' | 'after';
+
+interface Injection {
+  /** Every attempt of `operation` seen while installed (SDK retries included). */
+  calls: number;
+  /** Faults thrown. */
+  injected: number;
+  /** The `ClientRequestToken` of each TransactWriteItems attempt, in order. */
+  tokens: (string | undefined)[];
+}
+
+const meta = (httpStatusCode: number) => ({ httpStatusCode, requestId: `fault-${Math.random().toString(36).slice(2)}`, attempts: 1, totalRetryDelay: 0 });
+
+/** Real SDK exceptions, shaped as the SDK's deserializer builds them. */
+const faults = {
+  conflict: () =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]',
+      $metadata: meta(400),
+      CancellationReasons: [{ Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }],
+    }),
+  provisioned: () =>
+    new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded.', $metadata: meta(400) }),
+  throttling: () => new ThrottlingException({ message: 'Rate of requests exceeds the allowed throughput.', $metadata: meta(400) }),
+  requestLimit: () => new RequestLimitExceeded({ message: 'Throughput exceeds the current throughput limit for your account.', $metadata: meta(400) }),
+  internal: () => new InternalServerError({ message: 'Internal server error', $metadata: meta(500) }),
+  /** What @smithy/node-http-handler throws when the request times out. */
+  timeout: () => Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError', code: 'ETIMEDOUT' }),
+  /** A socket closed under the request. */
+  hangUp: () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+} satisfies Record<string, () => Error>;
+
+type FaultName = keyof typeof faults;
+
+const installed: string[] = [];
+let sequence = 0;
+
+/**
+ * Throws `fault` on the attempts of `operation` for which `strike(attempt)` holds (attempt 1 is the
+ * first), `when` before or after the request reached DynamoDB Local. The middleware sits in the
+ * finalizeRequest step below the SDK's retry middleware, so each retry is an attempt here.
+ */
+const inject = (
+  operation: Operation,
+  fault: () => Error,
+  strike: (attempt: number, request: string) => boolean,
+  when: When = 'before',
+): Injection => {
+  const state: Injection = { calls: 0, injected: 0, tokens: [] };
+  const name = `fault-injection-${++sequence}`;
+  const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context: HandlerExecutionContext) => async (args) => {
+    if (context.commandName !== `${operation}Command`) return next(args);
+    const attempt = ++state.calls;
+    // The serialized request (a Uint8Array): what this attempt really sends.
+    const body = (args.request as { body?: unknown }).body;
+    const text = typeof body === 'string' ? body : body instanceof Uint8Array ? new TextDecoder().decode(body) : '{}';
+    if (operation === 'TransactWriteItems') state.tokens.push((JSON.parse(text) as { ClientRequestToken?: string }).ClientRequestToken);
+    if (!strike(attempt, text)) return next(args);
+    state.injected++;
+    if (when === 'after') await next(args);
+    throw fault();
+  };
+  store.client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
+  installed.push(name);
+  return state;
+};
+
+/** The first `n` attempts fail. */
+const firstN = (n: number) => (attempt: number) => attempt <= n;
+const always = () => true;
+
+afterEach(() => {
+  for (const name of installed.splice(0)) store.client.middlewareStack.remove(name);
+});
+
+// ---------------------------------------------------------------------------------------------
+// What must hold
+
+/** Every item of this file's table, strongly consistent, in key order. */
+const scanTable = async (): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ TableName: process.env.TABLE_NAME, ConsistentRead: true, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items.sort((a, b) => `${String(a.pk)}\u0000${String(a.sk)}`.localeCompare(`${String(b.pk)}\u0000${String(b.sk)}`));
+};
+
+/**
+ * The counts of the whole table are exact: each group's `memberCount` is its member items, each
+ * user's `groupCount` their member items; every outbox event id is unique.
+ */
+const expectExactCounts = async () => {
+  const items = await scanTable();
+  const memberItems = items.filter((i) => String(i.sk).startsWith('MEMBER#'));
+  for (const group of items.filter((i) => i.sk === 'META' && i.status === 'active')) {
+    expect(group.memberCount, `memberCount of ${String(group.pk)}`).toBe(memberItems.filter((m) => m.pk === group.pk).length);
+  }
+  for (const profile of items.filter((i) => i.sk === 'PROFILE')) {
+    const userId = String(profile.pk).slice(keys.profile('').pk.length);
+    const memberships = memberItems.filter((m) => m.sk === keys.member('', userId).sk).length;
+    expect(profile.groupCount ?? 0, `groupCount of ${userId}`).toBe(memberships);
+  }
+  const eventIds = items.filter((i) => i.kind === 'event').map((i) => i.eventId);
+  expect(new Set(eventIds).size).toBe(eventIds.length);
+};
+
+const eventTypes = async (groupId: string) => (await eventsFor(groupId)).map((e) => e.detailType);
+
+/** A 500 that names the request (`lib/http/responses.ts`), or the domain's 405 "try again". */
+const expectCleanFailure = (reply: Reply, allowKeptChanging = false) => {
+  if (allowKeptChanging && reply.status === 405) {
+    expect(reply.body).toEqual({ code: 405, message: KEPT_CHANGING });
+    return;
+  }
+  expect(reply.status, JSON.stringify(reply.body)).toBe(500);
+  expect(reply.body).toEqual({ code: 500, message: 'internal error', requestId: expect.any(String) });
+  expect(String(reply.body.requestId).length).toBeGreaterThan(0);
+};
+
+// ---------------------------------------------------------------------------------------------
+// The writes under test: each sets up its group, then makes one change whose events it names.
+
+interface Scenario {
+  /** Creates what the change needs; returns the change and the group it touches. */
+  prepare: () => Promise<{ act: () => Promise<Reply>; groupId?: string }>;
+  /** The outbox events the change adds to its group, in order. */
+  events: string[];
+}
+
+const scenarios: Record<string, Scenario> = {
+  create: {
+    prepare: async () => {
+      const [owner, bob, carol] = users('owner', 'bob', 'carol');
+      let groupId: string | undefined;
+      return {
+        act: async () => {
+          const reply = await api.create(owner, { name: 'Faults', memberIds: [bob, carol] });
+          groupId = (reply.body.result as { id?: string } | undefined)?.id;
+          return reply;
+        },
+        get groupId() {
+          return groupId;
+        },
+      };
+    },
+    events: ['GroupCreated'],
+  },
+  join: {
+    prepare: async () => {
+      const [owner, bob, dave] = users('owner', 'bob', 'dave');
+      const groupId = await createGroup(owner, [bob]);
+      return { act: () => api.join(dave, { groupId }), groupId };
+    },
+    events: ['GroupCreated', 'MembersJoined'],
+  },
+  kick: {
+    prepare: async () => {
+      const [owner, bob, carol] = users('owner', 'bob', 'carol');
+      const groupId = await createGroup(owner, [bob, carol]);
+      return { act: () => api.kick(owner, { groupId, memberIds: [bob] }), groupId };
+    },
+    events: ['GroupCreated', 'MembersKicked'],
+  },
+  transfer: {
+    prepare: async () => {
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      return { act: () => api.transfer(owner, { groupId, userId: bob }), groupId };
+    },
+    events: ['GroupCreated', 'OwnerTransferred'],
+  },
+  set_bulletin: {
+    prepare: async () => {
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      return { act: () => api.setBulletin(owner, { groupId, content: 'Meet at nine' }), groupId };
+    },
+    events: ['GroupCreated', 'BulletinPublished'],
+  },
+};
+
+/** Runs a scenario without faults once, to learn the events it really adds (names checked below). */
+const baseline = new Map<string, string[]>();
+const baselineOf = async (name: string): Promise<string[]> => {
+  const known = baseline.get(name);
+  if (known) return known;
+  const run = await (scenarios[name] as Scenario).prepare();
+  const reply = await run.act();
+  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+  expect(reply.body.code).toBe(200);
+  const types = await eventTypes(run.groupId as string);
+  baseline.set(name, types);
+  return types;
+};
+
+describe('faults at the repository seam', () => {
+  it('the injector sees the store client’s commands, and the baselines add one event per change', async () => {
+    for (const name of Object.keys(scenarios)) {
+      const types = await baselineOf(name);
+      const expected = (scenarios[name] as Scenario).events;
+      // The last event is the change's own; earlier ones come from creating the group.
+      expect(types.at(-1), `${name}: ${types.join(',')}`).toBe(expected.at(-1));
+      expect(types.length, `${name}: ${types.join(',')}`).toBe(expected.length);
+    }
+    await expectExactCounts();
+  });
+
+  describe('transient faults on writes are retried and the change lands exactly once', () => {
+    const cases: Array<{ fault: FaultName; times: number; retriedBy: string }> = [
+      { fault: 'conflict', times: 2, retriedBy: 'commit.ts' },
+      { fault: 'internal', times: 2, retriedBy: 'SDK' },
+      { fault: 'timeout', times: 2, retriedBy: 'SDK' },
+      { fault: 'hangUp', times: 1, retriedBy: 'SDK' },
+    ];
+    // Throttling backs off from 1 s (the SDK's throttling base): one kind per operation keeps the file short.
+    const throttles: FaultName[] = ['provisioned', 'throttling', 'requestLimit'];
+    Object.keys(scenarios).forEach((name, i) => {
+      const throttle = throttles[i % throttles.length] as FaultName;
+      for (const { fault, times, retriedBy } of [...cases, { fault: throttle, times: 1, retriedBy: 'SDK' }]) {
+        it(`${name}: ${fault} × ${times} on TransactWriteItems (retried by ${retriedBy})`, async () => {
+          const expected = await baselineOf(name);
+          const run = await (scenarios[name] as Scenario).prepare();
+          const injection = inject('TransactWriteItems', faults[fault], firstN(times));
+          const reply = await run.act();
+          expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+          expect(reply.body.code).toBe(200);
+          expect(injection.injected).toBe(times);
+          expect(injection.calls).toBe(times + 1);
+          expect(await eventTypes(run.groupId as string)).toEqual(expected);
+          await expectExactCounts();
+        });
+      }
+    });
+  });
+
+  describe('an answer lost after the commit: the retry is a no-op (same idempotency token)', () => {
+    const lost: FaultName[] = ['timeout', 'hangUp', 'internal'];
+    for (const name of Object.keys(scenarios)) {
+      for (const fault of lost) {
+        it(`${name}: the transaction commits, then ${fault}`, async () => {
+          const expected = await baselineOf(name);
+          const run = await (scenarios[name] as Scenario).prepare();
+          const injection = inject('TransactWriteItems', faults[fault], firstN(1), 'after');
+          const reply = await run.act();
+          expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+          expect(reply.body.code).toBe(200);
+          expect(injection.calls).toBe(2);
+          // The SDK re-sent the same request: same ClientRequestToken, so DynamoDB did nothing twice.
+          expect(injection.tokens[0]).toEqual(expect.any(String));
+          expect(injection.tokens[1]).toBe(injection.tokens[0]);
+          expect(await eventTypes(run.groupId as string)).toEqual(expected);
+          await expectExactCounts();
+        });
+      }
+    }
+
+    it('commit.ts: its own TransactionConflict retries are new attempts of the same items; the change lands once', async () => {
+      await baselineOf('join');
+      const run = await (scenarios.join as Scenario).prepare();
+      const injection = inject('TransactWriteItems', faults.conflict, firstN(2));
+      const reply = await run.act();
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      expect(reply.body.code).toBe(200);
+      // Three attempts, each a new TransactWriteItems (its own token: a cancelled one wrote nothing).
+      expect(injection.tokens).toHaveLength(3);
+      expect(await eventTypes(run.groupId as string)).toEqual(baseline.get('join'));
+      await expectExactCounts();
+    });
+
+    it('a profile projection (UpdateItem) whose answer was lost: the retry finds it written, the request succeeds', async () => {
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      const injection = inject('UpdateItem', faults.timeout, firstN(1), 'after');
+      const reply = await api.get({ sub: bob, name: 'Bob Lost-Answer' }, groupId);
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      expect(injection.calls).toBe(2);
+      const profile = (await scanTable()).find((i) => i.pk === keys.profile(bob).pk && i.sk === 'PROFILE');
+      expect(profile?.nickname ?? profile?.name).toBe('Bob Lost-Answer');
+    });
+  });
+
+  describe('persistent faults end in a clean error with nothing written', () => {
+    // A persistent TransactionConflict: join and kick re-read and answer the domain's 405 "try
+    // again"; create, transfer and set_bulletin answer a 500 with the request id. Both are clean.
+    const persistent: Array<{ fault: FaultName; keptChanging: boolean }> = [
+      { fault: 'internal', keptChanging: false },
+      { fault: 'conflict', keptChanging: true },
+    ];
+    for (const name of Object.keys(scenarios)) {
+      for (const { fault, keptChanging } of persistent) {
+        it(`${name}: ${fault} on every TransactWriteItems`, async () => {
+          const run = await (scenarios[name] as Scenario).prepare();
+          const before = await scanTable();
+          const injection = inject('TransactWriteItems', faults[fault], always);
+          const reply = await run.act();
+          expectCleanFailure(reply, keptChanging);
+          expect(injection.injected).toBeGreaterThan(1);
+          installed.splice(0).forEach((n) => store.client.middlewareStack.remove(n));
+          expect(await scanTable()).toEqual(before);
+        });
+      }
+    }
+
+    it('join: persistent throttling (ProvisionedThroughputExceeded) gives up after the SDK’s 4 attempts', async () => {
+      const run = await (scenarios.join as Scenario).prepare();
+      const before = await scanTable();
+      const injection = inject('TransactWriteItems', faults.provisioned, always);
+      expectCleanFailure(await run.act());
+      expect(injection.calls).toBe(4);
+      installed.splice(0).forEach((n) => store.client.middlewareStack.remove(n));
+      expect(await scanTable()).toEqual(before);
+    });
+
+    it('a large create (chunked transactions): a chunk that keeps failing undoes the chunks written', async () => {
+      const [owner] = users('owner');
+      const members = Array.from({ length: 60 }, (_, i) => users(`m${i}`)[0]);
+      // Every member already has a profile (as any real user has), so undoing leaves the table as it was.
+      const seed = await createGroup(owner, members.slice(0, 59));
+      await api.join(members[59] as string, { groupId: seed });
+      const before = await scanTable();
+      // Chunk 0 (the group as `creating` + its owner) commits; the chunks of the other members go in
+      // parallel, and the one that puts m55's membership fails on all its attempts.
+      const target = `"MEMBER#${members[55] as string}"`;
+      const injection = inject('TransactWriteItems', faults.internal, (_, request) => request.includes(target) && request.includes('"Put"'));
+      const reply = await api.create(owner, { name: 'Big', memberIds: members });
+      expectCleanFailure(reply);
+      expect(injection.injected).toBe(4);
+      installed.splice(0).forEach((n) => store.client.middlewareStack.remove(n));
+      expect(await scanTable()).toEqual(before);
+      await expectExactCounts();
+    });
+  });
+
+  describe('read faults are retried and the read answers correctly', () => {
+    const reads: Array<{ operation: Operation; fault: FaultName; times: number }> = [
+      { operation: 'Query', fault: 'provisioned', times: 1 },
+      { operation: 'Query', fault: 'timeout', times: 2 },
+      { operation: 'BatchGetItem', fault: 'provisioned', times: 1 },
+      { operation: 'BatchGetItem', fault: 'internal', times: 2 },
+      { operation: 'GetItem', fault: 'throttling', times: 1 },
+      { operation: 'GetItem', fault: 'hangUp', times: 2 },
+    ];
+    for (const { operation, fault, times } of reads) {
+      it(`${operation}: ${fault} × ${times} while reading a group, its members and a user's groups`, async () => {
+        const [owner, bob, carol] = users('owner', 'bob', 'carol');
+        const groupId = await createGroup(owner, [bob, carol], 'Readable');
+        const expected = {
+          get: await api.get(bob, groupId),
+          members: await api.members(bob, groupId),
+          userGroups: await api.userGroups(bob),
+        };
+        expect(expected.get.status).toBe(200);
+        const injection = inject(operation, faults[fault], firstN(times));
+        const got = {
+          get: await api.get(bob, groupId),
+          members: await api.members(bob, groupId),
+          userGroups: await api.userGroups(bob),
+        };
+        expect(injection.injected).toBe(times);
+        expect(got.get.body).toEqual(expected.get.body);
+        expect(got.members.body).toEqual(expected.members.body);
+        expect(got.userGroups.body).toEqual(expected.userGroups.body);
+      });
+    }
+
+    it('a read that keeps timing out ends in a 500 with the request id, after the SDK’s 4 attempts', async () => {
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      const injection = inject('Query', faults.timeout, always);
+      expectCleanFailure(await api.members(bob, groupId));
+      expect(injection.calls).toBe(4);
+    });
+  });
+});
