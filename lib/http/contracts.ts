@@ -240,7 +240,7 @@ const { userGroupLimit, noPermission, notFound, protected: isProtected, copied, 
  * "the group kept changing; try again" where an operation re-reads and decides again).
  */
 export const contracts: Record<string, RouteContract> = {
-  'POST /group/create': contract('groups', 'Create a group; the caller becomes its owner', success(created), [400], [userGroupLimit]),
+  'POST /group/create': contract('groups', 'Create a group; the caller becomes its owner', success(created), [400, 405], [userGroupLimit]),
   'POST /group/add': contract('membership', 'Add or invite users (members only)', success(z.array(userStatus)), [400, 403, 404, 405], [userGroupLimit]),
   'POST /group/join': contract('membership', 'Join, or ask to join while certification is on', success(z.strictObject({ status: z.literal([1, 2]) })), [400, 404, 405], [userGroupLimit]),
   'POST /group/kick': contract('membership', 'The owner or a manager removes members', emptySuccess, [400, 403, 404, 405]),
@@ -249,13 +249,13 @@ export const contracts: Record<string, RouteContract> = {
   'POST /group/transfer': contract('roles', 'The owner hands ownership to another member', emptySuccess, [400, 403, 404, 405]),
   'POST /group/set_manager': contract('roles', 'The owner makes members managers', emptySuccess, [400, 401, 402, 403, 404, 405]),
   'POST /group/remove_manager': contract('roles', 'The owner makes managers plain members', emptySuccess, [400, 401, 402, 403, 404, 405]),
-  'POST /group/rename': contract('groups', 'The owner renames the group', emptySuccess, [400, 404]),
+  'POST /group/rename': contract('groups', 'The owner renames the group', emptySuccess, [400, 404, 405]),
   'POST /group/fav': contract('controls', 'A member saves the group', emptySuccess, [400, 403, 404, 405]),
   'DELETE /group/fav': contract('controls', 'Forget a saved group (JSON body)', emptySuccess, [400]),
   'POST /group/set_bulletin': contract('settings', 'The owner or a manager publishes a bulletin: `content` when non-empty, else `bulletin` ("" allowed)', emptySuccess, [400, 403, 404, 405]),
   'GET /group/get_bulletin': contract('settings', 'The latest bulletin, by `groupId` or `id` (one is required); HTTP 402 when there is none', success(bulletinView), [400, 402, 404]),
   'POST /group/set_portrait_uri': contract('settings', 'The owner sets the group portrait', emptySuccess, [400, 404, 405]),
-  'POST /group/set_display_name': contract('settings', "The caller's own display name in the group", emptySuccess, [400, 404]),
+  'POST /group/set_display_name': contract('settings', "The caller's own display name in the group", emptySuccess, [400, 404, 405]),
   'POST /group/set_certification': contract('settings', 'The owner or a manager switches join approval', emptySuccess, [400, 404, 405], [noPermission]),
   'POST /group/agree': contract('membership', 'Answer an invitation or a join request (`status` 1 agree, 0 ignore; "1"/"0" accepted too)', emptySuccess, [400, 403, 404, 405], [notFound, userGroupLimit]),
   'GET /group/notice_info': contract('membership', "The caller's notices, newest first", success(z.array(noticeView)), []),
@@ -266,7 +266,7 @@ export const contracts: Record<string, RouteContract> = {
   'POST /group/set_member_protection': contract('settings', 'The owner or a manager switches member protection', emptySuccess, [400, 403, 404, 405]),
   'POST /group/set_member_info': contract('settings', "Set fields of a member's card", emptySuccess, [400, 403, 404, 405]),
   'POST /group/get_member_info': contract('settings', "A member's card", success(memberInfoView), [400, 403, 404]),
-  'POST /group/copy_group': contract('controls', 'Copy the group (its members) into a new one', success(created), [400, 403], [
+  'POST /group/copy_group': contract('controls', 'Copy the group (its members) into a new one', success(created), [400, 403, 405], [
     isProtected,
     copied,
     noGroup,

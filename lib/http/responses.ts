@@ -10,6 +10,8 @@ import {
   Rejected,
 } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
+import { KEPT_CHANGING } from '../domain/stale.ts';
+import { CommitCancelled } from '../store/commit.ts';
 
 /** The SealTalk envelope: `{"code":200,"result":...}`, `result` omitted when there is none. */
 
@@ -69,6 +71,13 @@ export const errorResponse = (error: unknown, requestId: string, log: Logger): A
       log.info('request rejected', { status, code: error.code, reason: error.message });
       return jsonResponse(status, { code: status, message: error.message });
     }
+  }
+  // Concurrent transactions kept winning through every retry of the commit path, and the operation
+  // has no re-read of its own: nothing was written, so the client may simply try again (405), as
+  // every operation that does re-read answers in the end. Never a 500.
+  if (error instanceof CommitCancelled && error.onlyConflicts()) {
+    log.warn('request rejected: the group kept changing', { status: 405 });
+    return jsonResponse(405, { code: 405, message: KEPT_CHANGING });
   }
   log.error('request failed', { error });
   return jsonResponse(500, { code: 500, message: 'internal error', requestId });

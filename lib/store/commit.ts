@@ -40,6 +40,11 @@ export class CommitCancelled extends Error {
   firstFailed(): number {
     return this.reasons.findIndex((r) => r.code === 'ConditionalCheckFailed');
   }
+
+  /** Cancelled only because concurrent transactions kept winning (no condition failed): worth trying again. */
+  onlyConflicts(): boolean {
+    return this.firstFailed() === -1 && this.reasons.some((r) => r.code === 'TransactionConflict');
+  }
 }
 
 export interface Change {

@@ -155,9 +155,10 @@ const expectExactCounts = async () => {
 
 const eventTypes = async (groupId: string) => (await eventsFor(groupId)).map((e) => e.detailType);
 
-/** A 500 that names the request (`lib/http/responses.ts`), or the domain's 405 "try again". */
-const expectCleanFailure = (reply: Reply, allowKeptChanging = false) => {
-  if (allowKeptChanging && reply.status === 405) {
+/** A 500 that names the request (`lib/http/responses.ts`), or (`keptChanging`) the 405 "try again". */
+const expectCleanFailure = (reply: Reply, keptChanging = false) => {
+  if (keptChanging) {
+    expect(reply.status, JSON.stringify(reply.body)).toBe(405);
     expect(reply.body).toEqual({ code: 405, message: KEPT_CHANGING });
     return;
   }
@@ -329,8 +330,8 @@ describe('faults at the repository seam', () => {
   });
 
   describe('persistent faults end in a clean error with nothing written', () => {
-    // A persistent TransactionConflict: join and kick re-read and answer the domain's 405 "try
-    // again"; create, transfer and set_bulletin answer a 500 with the request id. Both are clean.
+    // A persistent TransactionConflict: a 405 "try again" everywhere (join and kick after their
+    // own re-reads; create, transfer and set_bulletin straight from the commit path), never a 500.
     const persistent: Array<{ fault: FaultName; keptChanging: boolean }> = [
       { fault: 'internal', keptChanging: false },
       { fault: 'conflict', keptChanging: true },
