@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { CLEAR_RUN_RETENTION_S, type ClearingStore, type ClearRun, type DueClear } from '../domain/clearing.ts';
 import { dueOnSchedule, queryAll } from './batch.ts';
 import { CommitCancelled, type Commit } from './commit.ts';
+import { writeIf } from './conditional.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -133,8 +134,9 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
     },
 
     async cancel(groupId, runId, reason, now) {
-      try {
-        await client.send(
+      // Nothing when it already finished or was cancelled (or was never recorded: a pass died in between).
+      await writeIf(() =>
+        client.send(
           new UpdateCommand({
             TableName: tableName,
             Key: runKey(groupId, runId),
@@ -143,11 +145,8 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':cancelled': 'cancelled', ':reason': reason, ':now': now, ':planning': 'planning', ':running': 'running' },
           }),
-        );
-      } catch (error) {
-        // Already finished or cancelled (or never recorded: a pass died between claim and record).
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
     },
 
     async memberIds(groupId, range) {
@@ -180,8 +179,9 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
 
     async started(groupId, runId, { nextClearAt, clearStatus }) {
       const next = keys.clearSchedule(groupId, nextClearAt);
-      try {
-        await client.send(
+      // Nothing when switched off, changed or dismissed meanwhile: the schedule is someone else's now.
+      await writeIf(() =>
+        client.send(
           new UpdateCommand({
             TableName: tableName,
             Key: keys.group(groupId),
@@ -190,13 +190,11 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':next': next.gsi2sk, ':shard': next.gsi2pk, ':run': runId, ':clearStatus': clearStatus, ':active': 'active' },
           }),
-        );
-      } catch (error) {
-        // Switched off, changed or dismissed meanwhile: the schedule is someone else's now.
-        if (!isConditionFailure(error)) throw error;
-      }
-      try {
-        await client.send(
+        ),
+      );
+      // Nothing when its chunks already finished (or cancelled) it.
+      await writeIf(() =>
+        client.send(
           new UpdateCommand({
             TableName: tableName,
             Key: runKey(groupId, runId),
@@ -205,11 +203,8 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':running': 'running', ':planning': 'planning' },
           }),
-        );
-      } catch (error) {
-        // Its chunks already finished (or cancelled) it.
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
     },
 
     async run(groupId, runId) {

@@ -1,10 +1,10 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { JanitorStore, RepairEntry } from '../domain/janitor.ts';
 import { dueOnSchedule, queryPrefix } from './batch.ts';
 import { MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
 import { parseGroup, parseNotice } from './items.ts';
+import { writeIf } from './conditional.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -21,7 +21,6 @@ const entryOfItem = z.object({ gsi2pk: z.string().optional(), gsi2sk: scheduleKe
 
 const dueAtOf = keys.dueAtOfSchedule;
 
-const conditionFailed = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
 export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: string, commit: Commit): JanitorStore => ({
   async due(now) {
@@ -43,8 +42,8 @@ export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: st
   },
 
   async abandon(groupId, now) {
-    try {
-      await client.send(
+    return writeIf(() =>
+      client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.group(groupId),
@@ -53,12 +52,8 @@ export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: st
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':abandoned': 'abandoned', ':creating': 'creating', ':now': now },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   },
 
   async removeNotices(groupId) {
@@ -80,8 +75,8 @@ export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: st
   },
 
   async removeAbandoned(groupId) {
-    try {
-      await client.send(
+    return writeIf(() =>
+      client.send(
         new DeleteCommand({
           TableName: tableName,
           Key: keys.group(groupId),
@@ -89,18 +84,14 @@ export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: st
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':abandoned': 'abandoned' },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   },
 
   async dropEntry(groupId, dueAt) {
     const entry = keys.repairSchedule(groupId, dueAt);
-    try {
-      await client.send(
+    return writeIf(() =>
+      client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.group(groupId),
@@ -108,11 +99,7 @@ export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: st
           ConditionExpression: 'gsi2pk = :pk AND gsi2sk = :sk',
           ExpressionAttributeValues: { ':pk': entry.gsi2pk, ':sk': entry.gsi2sk },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   },
 });

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CLEANUP_GRACE_MS } from '../domain/janitor.ts';
 import { StaleRead, type RoleStore } from '../domain/roles.ts';
@@ -7,6 +6,7 @@ import { logger } from '../log.ts';
 import { batchGet, queryPrefix } from './batch.ts';
 import { CommitCancelled, MAX_TRANSACTION_ITEMS } from './commit.ts';
 import { parseNotice } from './items.ts';
+import { writeIf } from './conditional.ts';
 import { keys, memberIdOf } from './keys.ts';
 import type { Guarded, MembershipWrites } from './membership.ts';
 
@@ -285,8 +285,9 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
     async unschedule(groupId) {
       // The dismissal's repair entry (or, for a group dismissed before it had one, its regular-clear
       // entry). Only after the rest of the cleanup: no entry on a dismissed group means it is clean.
-      try {
-        await client.send(
+      // Nothing when not scheduled (or already unscheduled by an earlier run).
+      await writeIf(() =>
+        client.send(
           new UpdateCommand({
             TableName: tableName,
             Key: keys.group(groupId),
@@ -295,11 +296,8 @@ export const createRoleStore = (client: DynamoDBDocumentClient, tableName: strin
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':dismissed': 'dismissed' },
           }),
-        );
-      } catch (error) {
-        // Not scheduled (or already unscheduled by an earlier run): nothing to do.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
     },
 
     async removeFavourites(groupId, userIds) {

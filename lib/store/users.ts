@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unknownProfile, type Profile, type ProfileFields } from '../domain/model.ts';
 import type { UserRepository } from '../domain/ports.ts';
 import { batchGet } from './batch.ts';
+import { writeIf } from './conditional.ts';
 import { keys } from './keys.ts';
 import { parseProfile } from './items.ts';
 
@@ -47,8 +47,8 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
       values[`:v${i}`] = value;
       sets.push(`#f${i} = :v${i}`);
     });
-    try {
-      await client.send(
+    return writeIf(() =>
+      client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.profile(userId),
@@ -57,12 +57,8 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   };
 
   return {

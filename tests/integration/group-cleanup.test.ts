@@ -1,5 +1,4 @@
 import { BatchWriteCommand, PutCommand, type BatchWriteCommandInput, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { EventBridgeEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { handler } from '#functions/group-cleanup.ts';
 import type { Notice } from '#lib/domain/model.ts';
@@ -10,6 +9,7 @@ import { keys } from '#lib/store/keys.ts';
 import { api, createGroup } from '#tests/helpers/endpoints.ts';
 import { db, eventsFor, getItem, groupItem, partitionItems, patch, profileItem, tableName } from '#tests/helpers/db.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
+import { busEventOf } from './controls-helpers.ts';
 
 // Groups of up to 3000 members (the highest MAX_GROUP_MEMBERS the config accepts): vi.hoisted runs
 // before the imports above, so the handlers read it with their config.
@@ -19,27 +19,11 @@ vi.hoisted(() => {
 
 const DAY_S = 24 * 3600;
 
-/** The bus event the rule delivers: the committed GroupDismissed with its eventId. */
-const dismissedEvent = async (groupId: string): Promise<EventBridgeEvent<string, unknown>> => {
-  const event = (await eventsFor(groupId)).find((e) => e.detailType === 'GroupDismissed');
-  if (!event) throw new Error(`no GroupDismissed for ${groupId}`);
-  return {
-    version: '0',
-    id: uniqueUserId('bus'),
-    'detail-type': 'GroupDismissed',
-    source: EVENT_SOURCE,
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [],
-    detail: { ...event.detail, eventId: uniqueUserId('event') },
-  };
-};
 
 const dismiss = async (owner: string, groupId: string) => {
   const reply = await api.dismiss(owner, { groupId });
   expect(reply.body).toEqual({ code: 200 });
-  return dismissedEvent(groupId);
+  return busEventOf(groupId, 'GroupDismissed');
 };
 
 /** Each user's group count, in the order given (one strongly consistent batch read). */
@@ -180,7 +164,7 @@ describe('group-cleanup (GroupDismissed consumer)', () => {
   it('leaves an active group alone and fails loudly on a malformed event', async () => {
     const [owner, bob] = ['owner', 'bob'].map(uniqueUserId) as [string, string];
     const id = await createGroup(owner, [bob]);
-    const event = await dismissedEvent(id).catch(() => null);
+    const event = await busEventOf(id, 'GroupDismissed').catch(() => null);
     expect(event).toBeNull();
     await handler({
       version: '0',

@@ -9,7 +9,6 @@ import { copyGroup } from '#lib/domain/copy.ts';
 import { createGroup as createGroupOp } from '#lib/domain/groups.ts';
 import { CLEANUP_GRACE_MS, CREATION_STALE_MS, runJanitor, type JanitorSummary, type Repair } from '#lib/domain/janitor.ts';
 import type { Deps } from '#lib/domain/ports.ts';
-import { EVENT_SOURCE } from '#lib/events/index.ts';
 import type { Fields, Logger } from '#lib/log.ts';
 import { batchGet, queryPrefix } from '#lib/store/batch.ts';
 import type { Change, Commit } from '#lib/store/commit.ts';
@@ -21,6 +20,7 @@ import { TABLE } from '#lib/store/table.ts';
 import { api, createGroup } from '#tests/helpers/endpoints.ts';
 import { db, eventsFor, getItem, groupItem, patch, tableName } from '#tests/helpers/db.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
+import { busEventOf } from './controls-helpers.ts';
 
 /**
  * The janitor (functions/janitor.ts, lib/domain/janitor.ts) on DynamoDB Local. Requests are "killed"
@@ -399,22 +399,6 @@ describe('janitor: creations a dead request left behind', () => {
   });
 });
 
-/** The bus event the rule delivers for the group's committed GroupDismissed. */
-const dismissedEvent = async (groupId: string): Promise<EventBridgeEvent<string, unknown>> => {
-  const event = (await eventsFor(groupId)).find((e) => e.detailType === 'GroupDismissed');
-  if (!event) throw new Error(`no GroupDismissed for ${groupId}`);
-  return {
-    version: '0',
-    id: uniqueUserId('bus'),
-    'detail-type': 'GroupDismissed',
-    source: EVENT_SOURCE,
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [],
-    detail: { ...event.detail, eventId: uniqueUserId('event') },
-  };
-};
 
 /** The due time of the group's repair entry (from the item), or null. */
 const repairDueOf = async (groupId: string): Promise<number | null> => {
@@ -455,7 +439,7 @@ describe('janitor: dismissals whose cleanup did not finish', () => {
 
     // Done once: the next pass finds nothing, and the late consumer changes nothing.
     expect((await janitor(due + DAY)).of(id)).toEqual([]);
-    await cleanup(await dismissedEvent(id));
+    await cleanup(await busEventOf(id, 'GroupDismissed'));
     expect(await groupCounts([owner, bob, carol])).toEqual([0, 0, 0]);
     expect((await eventsFor(id)).filter((e) => e.detailType === 'NoticesExpired')).toHaveLength(1);
   });
@@ -488,7 +472,7 @@ describe('janitor: dismissals whose cleanup did not finish', () => {
     // Out of the regular-clear schedule at once, into the janitor's.
     expect(await groupItem(id)).toMatchObject({ status: 'dismissed', clearStatus: 3, ...keys.repairSchedule(id, due) });
 
-    await cleanup(await dismissedEvent(id));
+    await cleanup(await busEventOf(id, 'GroupDismissed'));
     expect(await groupItem(id)).not.toHaveProperty('gsi2pk');
     expect(await dueOnIndex(id, due + DAY)).toBe(false);
     expect((await janitor(due + DAY)).of(id)).toEqual([]);
