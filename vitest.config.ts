@@ -1,7 +1,7 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 /**
- * `vitest run` runs every suite in `tests/` except the benchmarks (`vitest.bench.config.ts`).
+ * `vitest run` runs every suite in `tests/` except the benchmarks (`npm run bench`, plain scripts).
  *
  * One DynamoDB Local (in memory) per run, started by `tests/global-setup.ts` in the root project and
  * shared by every project through `provide`/`inject`; `tests/setup-env.ts` turns it into the env the

@@ -18,7 +18,7 @@ declare module 'vitest' {
 }
 
 /** Projects whose tests talk to DynamoDB Local. */
-const NEEDS_DYNAMODB = new Set(['integration', 'api', 'bench']);
+const NEEDS_DYNAMODB = new Set(['integration', 'api']);
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

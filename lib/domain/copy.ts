@@ -75,16 +75,18 @@ export const copyGroup = async (
   if (now - source.copiedTime <= copyIntervalMs) throw new Rejected(BusinessCodes.copied, COPIED);
   groupName(input.name);
 
+  // Read only once the caller is known to be a member: a stranger cannot make us read 3000 items.
   const members = await deps.members.list(source.id);
   if (members.length <= 1) throw new Rejected(BusinessCodes.memberLimit, ONE_MEMBER);
   if (members.length > maxGroupMembers) {
     throw new InvalidInput(`groupId: Group's member count is out of max group member count limit (${maxGroupMembers}).`);
   }
   const others = members.map((m) => m.userId).filter((id) => id !== callerId);
-  await checkUserLimits(deps, callerId, others, maxUserGroups);
+  const profiles = await deps.users.getProfiles([callerId, ...others]);
+  checkUserLimits(profiles, callerId, others, maxUserGroups);
 
   try {
-    return await createGroup(copyingDeps(deps, source), callerId, {
+    return await createGroup(copyingDeps(deps, source, profiles), callerId, {
       name: input.name,
       memberIds: others,
       portraitUri: input.portraitUri,
@@ -95,8 +97,7 @@ export const copyGroup = async (
 };
 
 /** Code 1000 for the caller, or for a member who would be added directly, at the per-user limit. */
-const checkUserLimits = async (deps: Deps, callerId: string, others: string[], maxUserGroups: number) => {
-  const profiles = await deps.users.getProfiles([callerId, ...others]);
+const checkUserLimits = (profiles: ReadonlyMap<string, Profile>, callerId: string, others: string[], maxUserGroups: number): void => {
   const profile = (id: string): Profile => profiles.get(id) as Profile;
   if (profile(callerId).groupCount >= maxUserGroups) {
     throw new Rejected(BusinessCodes.userGroupLimit, `Current user's group count is out of max user group count limit (${maxUserGroups}).`);
@@ -112,8 +113,17 @@ const checkUserLimits = async (deps: Deps, callerId: string, others: string[], m
 };
 
 /** `deps` whose group creation also marks `source` copied in the copy's visible-making transaction. */
-const copyingDeps = (deps: Deps, source: Group): Deps => ({
+/**
+ * The creation's ports for a copy: the new group records its source, and the profiles already read
+ * for the limits are not read a second time (the transaction's conditions keep the counts exact).
+ */
+const copyingDeps = (deps: Deps, source: Group, profiles: ReadonlyMap<string, Profile>): Deps => ({
   ...deps,
+  users: {
+    ...deps.users,
+    getProfiles: async (userIds) =>
+      userIds.every((id) => profiles.has(id)) ? new Map(userIds.map((id) => [id, profiles.get(id) as Profile])) : deps.users.getProfiles(userIds),
+  },
   groups: {
     ...deps.groups,
     create: (group, limits) => deps.groups.create(group, limits, { sourceId: source.id, copiedTime: source.copiedTime, memberId: group.group.creatorId }),

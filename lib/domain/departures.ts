@@ -104,6 +104,14 @@ const retrying = async <T>(decideAndCommit: (attempt: number, last: Stale | null
 };
 
 /** The group and the caller's membership, read together; an unknown, half-created or dismissed group is 404. */
+/** Kicks of at most this many members read their targets with the group (one batch read each). */
+const ONE_ROUND_KICK = 100;
+
+const readTargets = async (deps: Deps, groupId: string, callerId: string, pending: string[]) => {
+  const [members, profiles] = await Promise.all([deps.departures.members(groupId, pending), deps.users.getProfiles([callerId, ...pending])]);
+  return { members, profiles };
+};
+
 const readActive = async (deps: Deps, groupId: string, callerId: string): Promise<{ group: Group; caller: Member | null }> => {
   if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
   const [group, caller] = await Promise.all([deps.groups.get(groupId), deps.departures.member(groupId, callerId)]);
@@ -141,16 +149,19 @@ export const kickMembers = async (deps: Deps, callerId: string, input: { groupId
     // After a partial kick met a concurrent change, only the members not yet removed are left.
     const pending = last ? ids.filter((id) => last.remaining.includes(id)) : ids;
     const announce = !last?.announced;
-    const { group, caller } = await readActive(deps, groupId, callerId);
+    // A kick of up to one batch read is decided in one round (everything is named by the request);
+    // larger ones first check the caller, so a stranger cannot make us read thousands of items.
+    const targetsFirst = pending.length <= ONE_ROUND_KICK;
+    const [{ group, caller }, early] = await Promise.all([
+      readActive(deps, groupId, callerId),
+      targetsFirst ? readTargets(deps, groupId, callerId, pending) : undefined,
+    ]);
     if (pending.includes(group.creatorId)) throw new NotAllowed(CANNOT_KICK_HOST);
     if (!caller || caller.role === Role.member) throw new Forbidden(NOT_MANAGER);
     // memberCount is exact: more ids than other members means some id is not a member.
     if (pending.length > group.memberCount - 1) throw new InvalidInput(NONE_MEMBER);
 
-    const [members, profiles] = await Promise.all([
-      deps.departures.members(groupId, pending),
-      deps.users.getProfiles([callerId, ...pending]),
-    ]);
+    const { members, profiles } = early ?? (await readTargets(deps, groupId, callerId, pending));
     const targets = pending.map((id) => members.get(id));
     if (targets.some((m) => m === undefined)) throw new InvalidInput(NONE_MEMBER);
     const kicked = targets as Member[];

@@ -251,11 +251,14 @@ export const addMembers = (deps: Deps, callerId: string, input: { groupId: strin
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
     const targets = [...new Set(input.memberIds)];
     const now = deps.now();
-    const [found, members, profiles, notices] = await Promise.all([
+    // One round: the exit records of every target are read with the rest (only the admitted ones'
+    // are used), rather than in a second round once the profiles said who is admitted.
+    const [found, members, profiles, notices, exitsOfTargets] = await Promise.all([
       deps.groups.get(groupId),
       deps.invitations.members(groupId, [callerId, ...targets]),
       deps.users.getProfiles(targets),
       deps.invitations.notices(targets.flatMap((u) => [noticeKey(groupId, NoticeType.invitee, u), noticeKey(groupId, NoticeType.manager, u)])),
+      Promise.all(targets.map((u) => deps.invitations.exitsOf(groupId, u))),
     ]);
     const group = activeGroup(found);
     const caller = members.get(callerId);
@@ -273,7 +276,7 @@ export const addMembers = (deps: Deps, callerId: string, input: { groupId: strin
     const atLimit = admitted.find((u) => profile(u).groupCount >= maxUserGroups);
     if (atLimit !== undefined) throw new Rejected(BusinessCodes.userGroupLimit, userAtLimit(field(atLimit), maxUserGroups));
 
-    const exits = await Promise.all(admitted.map((u) => deps.invitations.exitsOf(groupId, u)));
+    const exits = admitted.map((u) => exitsOfTargets[targets.indexOf(u)] ?? []);
     const existing = (type: NoticeType, u: string) => notices.find((n) => sameKey(n, noticeKey(groupId, type, u)));
     const invite = (type: NoticeType, receiverId: string, viewerIds: string[]) =>
       waitingNotice(deps, now, { groupId, type, receiverId, requesterId: callerId, viewerIds }, existing(type, receiverId));

@@ -278,10 +278,11 @@ export const setMemberInfo = async (deps: Deps, callerId: string, input: SetMemb
   if (input.memberDesc !== undefined && input.memberDesc !== null) info.memberDesc = input.memberDesc;
 
   await fresh(async () => {
-    const group = await liveGroup(deps, input.groupId);
+    // One round: the group and the target member are both named by the request.
+    const [group, targets] = await Promise.all([liveGroup(deps, input.groupId), deps.settings.members(input.groupId, [input.memberId])]);
     const operator: Operator | null = managingOperator(group, callerId) ?? (callerId === input.memberId ? { userId: callerId, role: 'self' } : null);
     if (!operator) throw new Forbidden(ONLY_MEMBER_INFO);
-    const target = (await deps.settings.members(group.id, [input.memberId])).get(input.memberId);
+    const target = targets.get(input.memberId);
     if (!target) throw new InvalidInput(`memberId: ${NOT_GROUP_MEMBER}`);
     if (Object.keys(info).length === 0) return;
     await deps.settings.setMemberInfo({ groupId: group.id, operator, memberId: input.memberId, info, now: deps.now() });

@@ -44,13 +44,18 @@ export type EndpointHandler<S extends z.ZodType = z.ZodType> = HttpHandler & { r
 /** Raised by the stack itself for transport problems (bad JSON); mapped to 400. */
 export class BadRequest extends Error {}
 
-/** Hook run before every handler with the caller (the store's claim projection in production). */
+/**
+ * Hook run with the caller alongside every handler (the store's claim projection in production):
+ * the handler does not wait for it, the answer does.
+ */
 export type CallerHook = (caller: Caller, log: Logger) => Promise<void>;
 
 interface State {
   caller?: Caller;
   log: Logger;
   input?: unknown;
+  /** The caller hook, running alongside the handler's own work (never rejects). */
+  projection?: Promise<void>;
 }
 
 const readBody = (event: HttpEvent): unknown => {
@@ -89,8 +94,13 @@ export const createEndpointFactory =
     const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
       const state = (context as Context & { state: State }).state;
       const caller = state.caller as Caller;
-      const result = await spec.run({ input: state.input as z.output<S>, caller, log: state.log });
-      return success(result);
+      try {
+        const result = await spec.run({ input: state.input as z.output<S>, caller, log: state.log });
+        return success(result);
+      } finally {
+        // Never left running after the answer: Lambda may freeze the container right after it.
+        await state.projection;
+      }
     };
 
     const handler = middy<HttpEvent, HttpResult, Error, Context>({ timeoutEarlyInMillis: 0 })
@@ -105,7 +115,12 @@ export const createEndpointFactory =
           const parsed = spec.input.safeParse(rawInput(event));
           if (!parsed.success) throw new BadRequest(describeIssues(parsed.error));
           state.input = parsed.data;
-          await onCaller(state.caller, state.log);
+          // Alongside the handler's first reads, not before them: the projection must not add a
+          // round trip. It cannot fail the request; a failed one is written by the next request.
+          const projectionLog = state.log;
+          state.projection = onCaller(state.caller, projectionLog).catch((error: unknown) => {
+            projectionLog.warn('profile claims not projected; the next request writes them', { error: String(error) });
+          });
         },
         after: async (request) => {
           const state = (request.context as Context & { state?: State }).state;

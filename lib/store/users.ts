@@ -27,6 +27,22 @@ export interface UserStore extends UserRepository {
 export const createUserRepository = (client: DynamoDBDocumentClient, tableName: string): UserStore => {
   /** Claims hashes this container already wrote: most requests then cost no write at all. */
   const recent = new Map<string, string>();
+  /**
+   * Claims being written right now (the projection runs alongside the request's reads), and when
+   * each write finished: a profile read that began before then shows them, so the request that
+   * brings new claims already uses them (as it did when the projection ran first).
+   */
+  const projecting = new Map<string, { fields: ProfileFields; doneAt?: number }>();
+
+  const withProjected = (profile: Profile, readAt: number): Profile => {
+    const entry = projecting.get(profile.userId);
+    if (!entry) return profile;
+    if (entry.doneAt !== undefined && entry.doneAt < readAt) {
+      projecting.delete(profile.userId);
+      return profile;
+    }
+    return { ...profile, ...Object.fromEntries(defined(entry.fields)) };
+  };
 
   const defined = (fields: ProfileFields) => Object.entries(fields).filter(([, v]) => v !== undefined);
 
@@ -63,9 +79,10 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
 
   return {
     async getProfiles(userIds) {
+      const readAt = performance.now();
       const items = await batchGet(client, tableName, userIds.map(keys.profile));
       const found = new Map(items.map((item) => parseProfile(item)).map((p): [string, Profile] => [p.userId, p]));
-      return new Map(userIds.map((id): [string, Profile] => [id, found.get(id) ?? unknownProfile(id)]));
+      return new Map(userIds.map((id): [string, Profile] => [id, withProjected(found.get(id) ?? unknownProfile(id), readAt)]));
     },
 
     async projectClaims(userId, claims) {
@@ -75,11 +92,21 @@ export const createUserRepository = (client: DynamoDBDocumentClient, tableName: 
       if (recent.get(userId) === hash) return;
       // Written only when this token's claims differ from the last token's, so an unchanged token
       // never undoes a newer UserProfileUpdated event.
-      await writeProfile(userId, claims, {
-        attribute: 'claimsHash',
-        value: hash,
-        condition: 'attribute_not_exists(claimsHash) OR claimsHash <> :guard',
-      });
+      const entry: { fields: ProfileFields; doneAt?: number } = { fields: claims };
+      if (projecting.size >= RECENT_LIMIT) projecting.clear();
+      projecting.set(userId, entry);
+      try {
+        await writeProfile(userId, claims, {
+          attribute: 'claimsHash',
+          value: hash,
+          condition: 'attribute_not_exists(claimsHash) OR claimsHash <> :guard',
+        });
+      } catch (error) {
+        if (projecting.get(userId) === entry) projecting.delete(userId);
+        throw error;
+      } finally {
+        entry.doneAt = performance.now();
+      }
       if (recent.size >= RECENT_LIMIT) recent.clear();
       recent.set(userId, hash);
     },

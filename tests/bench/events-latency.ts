@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { ensureTable, localClient, startDynamoDbLocal } from '#infra/local/dynamodb.ts';
+import { percentile, startBenchStack } from './stack.ts';
 import { startFakeRongCloud } from '#tests/helpers/fake-rongcloud.ts';
 
 /**
@@ -20,27 +20,16 @@ const GROUPS = Number(process.env.BENCH_GROUPS ?? 200);
  * queues by design. 8/s stays within what one container may send.
  */
 const RATE = Number(process.env.BENCH_RATE ?? 8);
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
-const dynamo = await startDynamoDbLocal();
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-events-'));
 const fake = await startFakeRongCloud();
+const stack = await startBenchStack('events', {
+  RONGCLOUD_APP_KEY: fake.appKey,
+  RONGCLOUD_APP_SECRET: fake.appSecret,
+  RONGCLOUD_API_URL: fake.url,
+});
+const { dynamo, ddb, tableName } = stack;
 try {
-  const tableName = `bench-events-${randomBytes(3).toString('hex')}`;
-  const ddb = localClient(dynamo.endpoint);
-  await ensureTable(ddb, tableName);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    TABLE_NAME: tableName,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    RONGCLOUD_APP_KEY: fake.appKey,
-    RONGCLOUD_APP_SECRET: fake.appSecret,
-    RONGCLOUD_API_URL: fake.url,
-  });
   const { startLocalEvents } = await import('#infra/local/events.ts');
   const { createGateway } = await import('#infra/local/gateway.ts');
   const { mintToken } = await import('#infra/local/tokens.ts');
@@ -93,10 +82,9 @@ try {
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await events.stop();
-    ddb.destroy();
   }
 } finally {
   await fake.close();
-  await dynamo.stop();
+  await stack.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ensureTable, localClient, startDynamoDbLocal } from '#infra/local/dynamodb.ts';
+import { startBenchStack } from './stack.ts';
 
 /**
  * The janitor on DynamoDB Local with MAX_GROUP_MEMBERS=3000: a 3000-member creation (all seated;
@@ -11,23 +11,9 @@ import { ensureTable, localClient, startDynamoDbLocal } from '#infra/local/dynam
  *   node --import tsx tests/bench/janitor.ts
  */
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
-const dynamo = await startDynamoDbLocal();
+const stack = await startBenchStack('janitor', { MAX_GROUP_MEMBERS: '3000', MAX_USER_GROUPS: '5000' });
+const { tableName } = stack;
 try {
-  const tableName = `bench-janitor-${randomBytes(3).toString('hex')}`;
-  const ddb = localClient(dynamo.endpoint);
-  await ensureTable(ddb, tableName);
-  ddb.destroy();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    TABLE_NAME: tableName,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    MAX_GROUP_MEMBERS: '3000',
-    MAX_USER_GROUPS: '5000',
-  });
   const { store, deps } = await import('#lib/app.ts');
   const { createGroup } = await import('#lib/domain/groups.ts');
   const { runJanitor, CREATION_STALE_MS } = await import('#lib/domain/janitor.ts');
@@ -35,10 +21,10 @@ try {
   const { batchGet, queryPrefix } = await import('#lib/store/batch.ts');
   const { keys } = await import('#lib/store/keys.ts');
   const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
-  const { roundTripCounter } = await import('./round-trips.ts');
+  const { ioMeter } = await import('./io-meter.ts');
   type Commit = typeof store.commit;
 
-  const counter = roundTripCounter(store.client);
+  const counter = ioMeter(store.client);
   let conflicts = 0;
   store.client.middlewareStack.add(
     (next) => async (args) => {
@@ -131,5 +117,5 @@ try {
     if (!exact || membersLeft > 0 || noticesLeft > 0) process.exitCode = 1;
   }
 } finally {
-  await dynamo.stop();
+  await stack.stop();
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTable, localClient, startDynamoDbLocal } from '#infra/local/dynamodb.ts';
+import { percentile, startBenchStack } from './stack.ts';
 import { startFakeRongCloud } from '#tests/helpers/fake-rongcloud.ts';
 
 /**
@@ -28,31 +28,20 @@ const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 50);
 const REQUESTS = Number(process.env.LOAD_REQUESTS ?? 3000);
 const USERS = Number(process.env.LOAD_USERS ?? 400);
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.env.LOG_LEVEL = process.env.LOAD_LOG_LEVEL ?? 'silent';
-process.env.METRICS = 'off';
+if (process.env.LOAD_LOG_LEVEL) process.env.BENCH_LOG_LEVEL ??= process.env.LOAD_LOG_LEVEL;
 
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 
-const dynamo = await startDynamoDbLocal();
 const dataDir = mkdtempSync(join(tmpdir(), 'load-'));
 const fake = await startFakeRongCloud();
 let failed = false;
+const stack = await startBenchStack('load', {
+  RONGCLOUD_APP_KEY: fake.appKey,
+  RONGCLOUD_APP_SECRET: fake.appSecret,
+  RONGCLOUD_API_URL: fake.url,
+});
+const { dynamo, ddb, tableName } = stack;
 try {
-  const tableName = `load-${randomBytes(3).toString('hex')}`;
-  const ddb = localClient(dynamo.endpoint);
-  await ensureTable(ddb, tableName);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    TABLE_NAME: tableName,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    RONGCLOUD_APP_KEY: fake.appKey,
-    RONGCLOUD_APP_SECRET: fake.appSecret,
-    RONGCLOUD_API_URL: fake.url,
-  });
   const { startLocalEvents } = await import('#infra/local/events.ts');
   const { createGateway } = await import('#infra/local/gateway.ts');
   const { mintToken } = await import('#infra/local/tokens.ts');
@@ -243,11 +232,10 @@ try {
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await events.stop();
-    ddb.destroy();
   }
 } finally {
   await fake.close();
-  await dynamo.stop();
+  await stack.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
 if (failed) process.exitCode = 1;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureTable, localClient, startDynamoDbLocal } from '#infra/local/dynamodb.ts';
+import { startBenchStack } from './stack.ts';
 import { startFakeRongCloud } from '#tests/helpers/fake-rongcloud.ts';
 
 /**
@@ -15,27 +15,17 @@ import { startFakeRongCloud } from '#tests/helpers/fake-rongcloud.ts';
 const MEMBERS = Number(process.env.BENCH_CLEAR_MEMBERS ?? 3000);
 const RATE = Number(process.env.REGULAR_CLEAR_RATE ?? 100);
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
-const dynamo = await startDynamoDbLocal();
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-clear-'));
 const fake = await startFakeRongCloud();
+const stack = await startBenchStack('clear', {
+  RONGCLOUD_APP_KEY: fake.appKey,
+  RONGCLOUD_APP_SECRET: fake.appSecret,
+  RONGCLOUD_API_URL: fake.url,
+  MAX_GROUP_MEMBERS: '3000',
+  REGULAR_CLEAR_RATE: String(RATE),
+});
+const { dynamo, ddb, tableName } = stack;
 try {
-  const tableName = `bench-clear-${randomBytes(3).toString('hex')}`;
-  const ddb = localClient(dynamo.endpoint);
-  await ensureTable(ddb, tableName);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    TABLE_NAME: tableName,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    RONGCLOUD_APP_KEY: fake.appKey,
-    RONGCLOUD_APP_SECRET: fake.appSecret,
-    RONGCLOUD_API_URL: fake.url,
-    MAX_GROUP_MEMBERS: '3000',
-    REGULAR_CLEAR_RATE: String(RATE),
-  });
   const { startLocalEvents } = await import('#infra/local/events.ts');
   const events = await startLocalEvents({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, ddb, startAt: 'latest' });
   try {
@@ -71,10 +61,9 @@ try {
     console.log(`  whole run (pass start → ST:MsgClear)      ${((msgClear.at - started) / 1000).toFixed(1)} s`);
   } finally {
     await events.stop();
-    ddb.destroy();
   }
 } finally {
   await fake.close();
-  await dynamo.stop();
+  await stack.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

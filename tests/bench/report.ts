@@ -1,0 +1,113 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { RESULTS_FILE } from './results.ts';
+
+/**
+ * Renders bench-results.json into the README's benchmark tables, between the markers
+ * `<!-- bench:<section> -->` and `<!-- /bench:<section> -->`. `npm run bench` ends with it, so the
+ * README shows the figures of the last full run; `npm run bench:report` re-renders without
+ * measuring.
+ */
+
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+
+interface EndpointRow {
+  route: string;
+  label?: string;
+  p50Ms: number;
+  p95Ms: number;
+  handlerOverheadP50Ms: number;
+  roundTrips: number;
+  readUnits: number;
+  writeUnits: number;
+  capacityRatio: number;
+  floor: { reads: number; writes: number; maxRoundTrips: number };
+  targets: Record<string, boolean>;
+}
+interface ScaleRow {
+  operation: string;
+  requestMs: number;
+  consistentMs: number;
+  roundTrips: number;
+  transactions: number;
+  readUnits: number;
+  writeUnits: number;
+  check: string;
+}
+interface BundleRow {
+  name: string;
+  bytes: number;
+  gzipBytes: number;
+  sizeRatio: number;
+  coldImportMs: number;
+  coldImportRatio: number;
+}
+
+const results = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, { measuredAt: string; machine: { node: string; cpus: number } } & Record<string, unknown>>;
+
+const stamp = (section: string) => {
+  const s = results[section];
+  return s ? `_Measured ${s.measuredAt.slice(0, 10)}, node ${s.machine.node}, ${s.machine.cpus} cores._` : '';
+};
+
+const renderers: Record<string, () => string | undefined> = {
+  endpoints: () => {
+    const rows = results.endpoints?.rows as EndpointRow[] | undefined;
+    if (!rows) return undefined;
+    return [
+      stamp('endpoints'),
+      '',
+      '| Endpoint | p50 ms | p95 ms | Overhead p50 ms | Round trips (target) | Capacity R + W | Minimum R + W | × minimum |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...rows.map((r) => {
+        const miss = Object.values(r.targets).every(Boolean) ? '' : ' **miss**';
+        return `| \`${r.route}\`${r.label ? ` (${r.label})` : ''}${miss} | ${r.p50Ms} | ${r.p95Ms} | ${r.handlerOverheadP50Ms} | ${r.roundTrips} (≤ ${r.floor.maxRoundTrips}) | ${r.readUnits} + ${r.writeUnits} | ${r.floor.reads} + ${r.floor.writes} | ${r.capacityRatio} |`;
+      }),
+    ].join('\n');
+  },
+  scale: () => {
+    const rows = results.scale?.rows as ScaleRow[] | undefined;
+    if (!rows) return undefined;
+    return [
+      stamp('scale'),
+      '',
+      '| Operation | Request ms | Consistent after ms | Round trips | Transactions | Capacity R + W | Afterwards |',
+      '|---|---:|---:|---:|---:|---:|---|',
+      ...rows.map(
+        (r) => `| ${r.operation} | ${r.requestMs.toFixed(0)} | ${r.consistentMs.toFixed(0)} | ${r.roundTrips} | ${r.transactions} | ${r.readUnits} + ${r.writeUnits} | ${r.check} |`,
+      ),
+    ].join('\n');
+  },
+  bundles: () => {
+    const section = results.bundles as ({ baseline?: { bytes: number; coldImportMs: number }; functions?: BundleRow[] } & Record<string, unknown>) | undefined;
+    if (!section?.functions || !section.baseline) return undefined;
+    return [
+      stamp('bundles'),
+      '',
+      `Baseline (a handler importing only the DynamoDB document client, same esbuild options): ${(section.baseline.bytes / 1024).toFixed(0)} KiB, cold import ${section.baseline.coldImportMs.toFixed(0)} ms.`,
+      '',
+      '| Function | KiB | gzip KiB | × baseline size | Cold import ms | × baseline import |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...section.functions.map(
+        (f) => `| ${f.name} | ${(f.bytes / 1024).toFixed(0)} | ${(f.gzipBytes / 1024).toFixed(0)} | ${f.sizeRatio.toFixed(2)} | ${f.coldImportMs.toFixed(0)} | ${f.coldImportRatio.toFixed(2)} |`,
+      ),
+    ].join('\n');
+  },
+};
+
+let readme = readFileSync(README, 'utf8');
+for (const [section, render] of Object.entries(renderers)) {
+  const open = `<!-- bench:${section} -->`;
+  const close = `<!-- /bench:${section} -->`;
+  const start = readme.indexOf(open);
+  const end = readme.indexOf(close);
+  if (start === -1 || end === -1) continue;
+  const table = render();
+  if (table === undefined) {
+    console.warn(`bench-results.json has no ${section} figures; README section left as it was`);
+    continue;
+  }
+  readme = `${readme.slice(0, start + open.length)}\n${table}\n${readme.slice(end)}`;
+}
+writeFileSync(README, readme);
+console.log('README benchmark tables rendered from bench-results.json');
