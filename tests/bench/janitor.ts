@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startBenchStack } from './stack.ts';
+import { recordResults } from './results.ts';
 
 /**
  * The janitor on DynamoDB Local with MAX_GROUP_MEMBERS=3000: a 3000-member creation (all seated;
@@ -11,7 +12,7 @@ import { startBenchStack } from './stack.ts';
  *   node --import tsx tests/bench/janitor.ts
  */
 
-const stack = await startBenchStack('janitor', { MAX_GROUP_MEMBERS: '3000', MAX_USER_GROUPS: '5000' });
+const stack = await startBenchStack('janitor', { MAX_GROUP_MEMBERS: '3000', MAX_USER_GROUPS: '5000' }, { stream: false });
 const { tableName } = stack;
 try {
   const { store, deps } = await import('#lib/app.ts');
@@ -72,7 +73,9 @@ try {
   conflicts = 0;
   let started = performance.now();
   await createGroup({ ...deps, limits }, owner, { name: 'Bench', memberIds: everyone });
-  console.log(`  ${'create a 3000-member group'.padEnd(48)} ${ms(performance.now() - started)}  (${conflicts} transaction conflicts retried)`);
+  const createMs = performance.now() - started;
+  console.log(`  ${'create a 3000-member group'.padEnd(48)} ${ms(createMs)}  (${conflicts} transaction conflicts retried)`);
+  const undone: { seated: number; invited: number; dyingCreationMs: number; undoMs: number; transactions: number; countsExact: boolean; itemsLeft: number }[] = [];
 
   // A creation whose request dies before its final transaction (the compensation dies with it),
   // all seated, then with 300 invited; then the janitor pass that undoes it.
@@ -96,7 +99,8 @@ try {
     console.log(`  -- ${before.length} seated, ${invitedCount} invited`);
     started = performance.now();
     await createGroup(halfDeps, deadOwner, { name: 'Dies', memberIds: [...seated, ...invited] }).catch(() => undefined);
-    console.log(`  ${'the dying creation (every chunk, no final)'.padEnd(48)} ${ms(performance.now() - started)}`);
+    const dyingMs = performance.now() - started;
+    console.log(`  ${'the dying creation (every chunk, no final)'.padEnd(48)} ${ms(dyingMs)}`);
     const written = await queryPrefix(store.client, tableName, keys.membersOf(groupId), 'sk');
     const notices = await queryPrefix(store.client, tableName, keys.noticesOf(groupId), 'sk');
     console.log(`  left behind: ${written.length} member items, ${notices.length} notices, group ${(await deps.groups.get(groupId))?.status}`);
@@ -115,7 +119,9 @@ try {
     const noticesLeft = (await queryPrefix(store.client, tableName, keys.noticesOf(groupId), 'sk')).length;
     console.log(`  after: counts exact ${exact}, ${membersLeft} member items, ${noticesLeft} notices, group item ${(await deps.groups.get(groupId)) ? 'present' : 'gone'}`);
     if (!exact || membersLeft > 0 || noticesLeft > 0) process.exitCode = 1;
+    undone.push({ seated: before.length, invited: invitedCount, dyingCreationMs: Math.round(dyingMs), undoMs: Math.round(undoTime), transactions: tx, countsExact: exact, itemsLeft: membersLeft + noticesLeft });
   }
+  await recordResults('janitor', { runtime: 'in-process, DynamoDB Local (in memory, no stream)', create3000Ms: Math.round(createMs), undone });
 } finally {
   await stack.stop();
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchStack } from './stack.ts';
+import { recordResults } from './results.ts';
 import { startFakeRongCloud } from '#tests/helpers/fake-rongcloud.ts';
 
 /**
@@ -59,6 +60,19 @@ try {
     console.log(`  rate at the fake                          busiest second ${Math.max(...perSecond.values())} calls, ${(calls.length / seconds).toFixed(1)} calls/s over ${seconds} seconds`);
     console.log(`  ST:MsgClear after the last call           ${msgClear.at - last} ms`);
     console.log(`  whole run (pass start → ST:MsgClear)      ${((msgClear.at - started) / 1000).toFixed(1)} s`);
+    await recordResults('regularClear', {
+      runtime: 'the local pipeline (chunk queue on the local bus, worker, relay, notifier), fake RongCloud',
+      members: MEMBERS,
+      rateLimit: RATE,
+      passMs,
+      chunks: summary.claimed[0]?.chunks,
+      historyCalls: calls.length,
+      callsSeconds: (last - first) / 1000,
+      busiestSecondCalls: Math.max(...perSecond.values()),
+      callsPerSecond: calls.length / seconds,
+      msgClearAfterLastCallMs: msgClear.at - last,
+      wholeRunSeconds: (msgClear.at - started) / 1000,
+    });
   } finally {
     await events.stop();
   }

@@ -78,6 +78,26 @@ const renderers: Record<string, () => string | undefined> = {
       ),
     ].join('\n');
   },
+  pipeline: () => {
+    const clear = results.regularClear as Record<string, number> | undefined;
+    const events = results.eventsLatency as ({ creates: number; ratePerSecond: number } & Record<string, { p50Ms: number; p95Ms: number; maxMs: number }>) | undefined;
+    const janitor = results.janitor as { create3000Ms: number; undone: { seated: number; invited: number; undoMs: number; transactions: number; countsExact: boolean; itemsLeft: number }[] } | undefined;
+    if (!clear || !events || !janitor) return undefined;
+    const latency = (x: { p50Ms: number; p95Ms: number; maxMs: number }) => `p50 ${x.p50Ms} ms, p95 ${x.p95Ms} ms, max ${x.maxMs} ms`;
+    return [
+      '| What | Figure |',
+      '|---|---|',
+      `| Regular clear of a ${clear.members}-member group: the pass (claim, plan, queue ${clear.chunks} chunks) | ${clear.passMs} ms |`,
+      `| ... its ${clear.historyCalls} history calls at REGULAR_CLEAR_RATE=${clear.rateLimit} | ${clear.callsSeconds?.toFixed(1)} s; busiest second ${clear.busiestSecondCalls} calls, ${clear.callsPerSecond?.toFixed(1)} calls/s |`,
+      `| ... pass start → ST:MsgClear | ${clear.wholeRunSeconds?.toFixed(1)} s |`,
+      `| Commit → \`/group/create.json\` at RongCloud (${events.creates} creates at ${events.ratePerSecond}/s) | ${latency(events.commitToGroupCreate as { p50Ms: number; p95Ms: number; maxMs: number })} |`,
+      `| Commit → ST:GrpNtf Create | ${latency(events.commitToGroupNotice as { p50Ms: number; p95Ms: number; maxMs: number })} |`,
+      `| A 3000-member create (in-process) | ${janitor.create3000Ms} ms |`,
+      ...janitor.undone.map(
+        (u) => `| Janitor undoing a half-written creation (${u.seated} seated, ${u.invited} invited) | ${u.undoMs} ms, ${u.transactions} transactions; counts exact: ${u.countsExact}; items left: ${u.itemsLeft} |`,
+      ),
+    ].join('\n');
+  },
   bundles: () => {
     const section = results.bundles as ({ baseline?: { bytes: number; coldImportMs: number }; functions?: BundleRow[] } & Record<string, unknown>) | undefined;
     if (!section?.functions || !section.baseline) return undefined;
