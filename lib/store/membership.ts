@@ -198,10 +198,14 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
       const members = items.filter((item) => item.sk !== 'META').map(parseMember);
       return { group: meta ? parseGroup(meta) : null, members: new Map(members.map((m): [string, Member] => [m.userId, m])) };
     },
-    /** A user's exit records in a group (deleted when they are admitted again). */
+    /**
+     * A user's exit records in a group (deleted when they are admitted again). User ids may contain
+     * `#`: the prefix `EXITED#alice#` also matches `alice#2`'s records, so they are told apart by
+     * the id they carry.
+     */
     async exitsOf(groupId: string, userId: string): Promise<ExitRecord[]> {
       const items = await queryPrefix(client, tableName, keys.exitedOfUser(groupId, userId));
-      return items.map(parseExit);
+      return items.map(parseExit).filter((exit) => exit.quitUserId === userId);
     },
   };
 

@@ -117,4 +117,18 @@ describe('POST /group/exited_list', () => {
     expect(reply.status).toBe(400);
     expect(reply.body).toEqual({ code: 400, message });
   });
+
+  it("keeps a user's exit records apart from those of a user whose id extends theirs with '#'", async () => {
+    const owner = uniqueUserId('owner');
+    const alice = uniqueUserId('alice');
+    const aliceToo = `${alice}#2`;
+    const created = await api.create(owner, { name: 'Hash ids', memberIds: [alice, aliceToo] });
+    const id = (created.body.result as { id: string }).id;
+    expect((await api.quit(alice, { groupId: id })).status).toBe(200);
+    expect((await api.quit(aliceToo, { groupId: id })).status).toBe(200);
+    // alice comes back: only her own exit record goes.
+    expect((await api.add(owner, { groupId: id, memberIds: [alice] })).body.code).toBe(200);
+    const list = (await api.exitedList(owner, { groupId: id })).body.result as Exited[];
+    expect(list.map((e) => e.quitUserId)).toEqual([aliceToo]);
+  });
 });
