@@ -329,6 +329,24 @@ describe('faults at the repository seam', () => {
     });
   });
 
+  describe('the profile projection never fails a request', () => {
+    it('a projection that keeps failing: the request still answers, the next one writes the claims', async () => {
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      const injection = inject('UpdateItem', faults.internal, always);
+      const reply = await api.get({ sub: bob, name: 'Bob Unlucky' }, groupId);
+      installed.splice(0).forEach((n) => store.client.middlewareStack.remove(n));
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      expect(injection.calls).toBeGreaterThan(0);
+      const before = (await scanTable()).find((i) => i.pk === keys.profile(bob).pk && i.sk === 'PROFILE');
+      expect(before?.nickname).not.toBe('Bob Unlucky');
+
+      expect((await api.get({ sub: bob, name: 'Bob Unlucky' }, groupId)).status).toBe(200);
+      const after = (await scanTable()).find((i) => i.pk === keys.profile(bob).pk && i.sk === 'PROFILE');
+      expect(after?.nickname).toBe('Bob Unlucky');
+    });
+  });
+
   describe('persistent faults end in a clean error with nothing written', () => {
     // A persistent TransactionConflict: a 405 "try again" everywhere (join and kick after their
     // own re-reads; create, transfer and set_bulletin straight from the commit path), never a 500.
