@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { addMembers, MAX_ADD } from '#lib/domain/invitations.ts';
 import { groupIdField, userIdListField } from '#lib/http/fields.ts';
@@ -7,7 +7,7 @@ import { groupIdField, userIdListField } from '#lib/http/fields.ts';
 export const handler = endpoint({
   input: z.object({
     groupId: groupIdField(),
-    memberIds: userIdListField().max(MAX_ADD, { error: `expected at most ${MAX_ADD} user ids` }),
+    memberIds: userIdListField().check(z.maxLength(MAX_ADD, { error: `expected at most ${MAX_ADD} user ids` })),
   }),
   run: ({ input, caller }) => addMembers(deps, caller.userId, input),
 });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { copyGroup } from '#lib/domain/copy.ts';
 import { groupIdField, requiredString } from '#lib/http/fields.ts';
@@ -8,7 +8,7 @@ export const handler = endpoint({
   input: z.object({
     groupId: groupIdField(),
     name: requiredString('a group name'),
-    portraitUri: requiredString('a non-empty portrait URI').max(256, { error: 'expected at most 256 characters' }).optional(),
+    portraitUri: z.optional(requiredString('a non-empty portrait URI').check(z.maxLength(256, { error: 'expected at most 256 characters' }))),
   }),
   run: ({ input, caller }) => copyGroup(deps, caller.userId, input),
 });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { dismissGroup } from '#lib/domain/roles.ts';
 import { groupIdField } from '#lib/http/fields.ts';

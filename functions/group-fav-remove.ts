@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { removeFavourite } from '#lib/domain/controls.ts';
 import { groupIdField } from '#lib/http/fields.ts';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { getMemberInfo } from '#lib/domain/settings.ts';
 import { groupIdField, userIdField } from '#lib/http/fields.ts';

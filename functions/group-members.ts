@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { listMembers } from '#lib/domain/groups.ts';
 import { membersView } from '#lib/domain/views.ts';
@@ -10,7 +10,7 @@ import { page } from '#lib/http/responses.ts';
  * members. The whole list by default; `?limit=1..500[&cursor=...]` pages it, with `nextCursor`.
  */
 export const handler = endpoint({
-  input: z.object({ id: groupIdField(), limit: pageLimitField().optional(), cursor: cursorField().optional() }),
+  input: z.object({ id: groupIdField(), limit: z.optional(pageLimitField()), cursor: z.optional(cursorField()) }),
   run: async ({ input, caller }) => {
     const paging = input.limit !== undefined || input.cursor !== undefined;
     const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);

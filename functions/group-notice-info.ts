@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { listNotices } from '#lib/domain/invitations.ts';
 import { noticeView } from '#lib/domain/notice-views.ts';

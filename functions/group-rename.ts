@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { renameGroup } from '#lib/domain/groups.ts';
 import { groupIdField, requiredString } from '#lib/http/fields.ts';

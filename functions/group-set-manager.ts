@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { setManagers } from '#lib/domain/roles.ts';
 import { groupIdField, userIdListField } from '#lib/http/fields.ts';

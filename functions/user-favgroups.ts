@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { listFavourites } from '#lib/domain/controls.ts';
 
@@ -7,6 +7,6 @@ import { listFavourites } from '#lib/domain/controls.ts';
  * `limit` and `offset` both parse as integers, both echoed as given.
  */
 export const handler = endpoint({
-  input: z.object({ limit: z.string().optional(), offset: z.string().optional() }),
+  input: z.object({ limit: z.optional(z.string()), offset: z.optional(z.string()) }),
   run: ({ input, caller }) => listFavourites(deps, caller.userId, input),
 });

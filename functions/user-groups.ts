@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { deps, endpoint } from '#lib/app.ts';
 import { listUserGroups } from '#lib/domain/groups.ts';
 import { userGroupsView } from '#lib/domain/views.ts';

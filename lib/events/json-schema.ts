@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import { busDetailSchema, EVENT_SOURCE, eventTypes, type EventType } from './index.ts';
 
 /**
