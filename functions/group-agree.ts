@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { preprocess } from '#lib/zod.ts';
-import { deps, endpoint } from '#lib/app.ts';
+import { deps } from '#lib/app/invitations.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { answerNotice } from '#lib/domain/invitations.ts';
 import { groupIdField, userIdField } from '#lib/http/fields.ts';
 

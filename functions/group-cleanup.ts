@@ -1,6 +1,6 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { deps } from '#lib/app.ts';
+import { deps } from '#lib/app/roles.ts';
 import { cleanupDeparted, cleanupDismissedGroup } from '#lib/domain/roles.ts';
 import { consumer } from '#lib/events/consumer.ts';
 import { busDetailSchema, type BusDetail } from '#lib/events/index.ts';

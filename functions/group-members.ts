@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
-import { deps, endpoint } from '#lib/app.ts';
+import { deps } from '#lib/app/groups.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { listMembers } from '#lib/domain/groups.ts';
 import { membersView } from '#lib/domain/views.ts';
 import { cursorField, groupIdField, pageLimitField, decodeCursor, encodeCursor } from '#lib/http/fields.ts';

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { preprocess } from '#lib/zod.ts';
-import { deps, endpoint } from '#lib/app.ts';
+import { deps } from '#lib/app/controls.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { muteAll } from '#lib/domain/controls.ts';
 import { groupIdField, userIdField } from '#lib/http/fields.ts';
 

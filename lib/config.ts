@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import './zod.ts';
+import { coercedNumber } from './zod.ts';
 
 /**
  * Configuration, parsed once at cold start. A missing or malformed variable fails the cold start
@@ -8,14 +8,14 @@ import './zod.ts';
 const schema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1)),
   /** Default `maxMemberCount` of new groups (the reference's 500). */
-  MAX_GROUP_MEMBERS: z._default(z.coerce.number().check(z.int(), z.gte(2), z.lte(3000)), 500),
+  MAX_GROUP_MEMBERS: z._default(coercedNumber().check(z.int(), z.gte(2), z.lte(3000)), 500),
   /** How many groups one user may be a member of (the reference's 500). */
-  MAX_USER_GROUPS: z._default(z.coerce.number().check(z.int(), z.gte(1)), 500),
+  MAX_USER_GROUPS: z._default(coercedNumber().check(z.int(), z.gte(1)), 500),
   LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
   /** copy_group: a group younger than this cannot be copied (the documented 7 days). */
-  COPY_PROTECTION_MS: z._default(z.coerce.number().check(z.int(), z.gte(0)), 7 * 24 * 3600 * 1000),
+  COPY_PROTECTION_MS: z._default(coercedNumber().check(z.int(), z.gte(0)), 7 * 24 * 3600 * 1000),
   /** copy_group: a group copied less than this ago cannot be copied again (the documented 7 days). */
-  COPY_INTERVAL_MS: z._default(z.coerce.number().check(z.int(), z.gte(0)), 7 * 24 * 3600 * 1000),
+  COPY_INTERVAL_MS: z._default(coercedNumber().check(z.int(), z.gte(0)), 7 * 24 * 3600 * 1000),
 });
 
 export type Config = z.infer<typeof schema>;

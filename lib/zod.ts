@@ -1,4 +1,5 @@
-import { config, pipe, transform, type core, type ZodMiniPipe, type ZodMiniTransform } from 'zod/mini';
+import { config, pipe, transform, ZodMiniNumber, type core, type ZodMiniPipe, type ZodMiniTransform } from 'zod/mini';
+import { _coercedNumber } from 'zod/v4/core';
 import en from 'zod/v4/locales/en.js';
 
 /**
@@ -14,6 +15,12 @@ import en from 'zod/v4/locales/en.js';
  * locale included.
  */
 config(en());
+
+/**
+ * `z.coerce.number()`: a number, from a string too. (zod/mini's `coerce` namespace, like any
+ * namespace of zod's reached through another one, would bundle everything in it.)
+ */
+export const coercedNumber = (params?: string | core.$ZodNumberParams): ZodMiniNumber<unknown> => _coercedNumber(ZodMiniNumber, params);
 
 /** Classic zod's `z.preprocess`: `fn` runs on the raw input, then `schema` parses its result. */
 export const preprocess = <B extends core.$ZodType>(fn: (value: unknown) => unknown, schema: B): ZodMiniPipe<ZodMiniTransform<unknown, unknown>, B> =>

@@ -13,7 +13,7 @@ import { createGroup, groupName, type UserStatus } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { NOT_MEMBER } from './invitations.ts';
 import type { Group, Profile } from './model.ts';
-import type { Deps } from './ports.ts';
+import type { GroupsDeps } from './ports.ts';
 
 /**
  * What these operations need from storage. Nothing of its own: the source is read through
@@ -58,7 +58,7 @@ const conflictError = (conflict: CopyConflict) => {
  * added) at the per-user group limit 1000.
  */
 export const copyGroup = async (
-  deps: Deps,
+  deps: GroupsDeps,
   callerId: string,
   input: CopyGroupInput,
 ): Promise<{ id: string; userStatus: UserStatus[] }> => {
@@ -95,7 +95,7 @@ export const copyGroup = async (
 };
 
 /** Code 1000 for the caller, or for a member who would be added directly, at the per-user limit. */
-const checkUserLimits = async (deps: Deps, callerId: string, others: string[], maxUserGroups: number) => {
+const checkUserLimits = async (deps: GroupsDeps, callerId: string, others: string[], maxUserGroups: number) => {
   const profiles = await deps.users.getProfiles([callerId, ...others]);
   const profile = (id: string): Profile => profiles.get(id) as Profile;
   if (profile(callerId).groupCount >= maxUserGroups) {
@@ -112,7 +112,7 @@ const checkUserLimits = async (deps: Deps, callerId: string, others: string[], m
 };
 
 /** `deps` whose group creation also marks `source` copied in the copy's visible-making transaction. */
-const copyingDeps = (deps: Deps, source: Group): Deps => ({
+const copyingDeps = (deps: GroupsDeps, source: Group): GroupsDeps => ({
   ...deps,
   groups: {
     ...deps.groups,

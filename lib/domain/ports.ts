@@ -83,6 +83,18 @@ export interface Limits {
   copyIntervalMs: number;
 }
 
+/**
+ * What each domain module needs (a Lambda's root wires only these: lib/app/<module>.ts). The full
+ * `Deps` (lib/app.ts) satisfies every one of them.
+ */
+export type GroupsDeps = Pick<Deps, 'groups' | 'members' | 'users' | 'limits' | 'now' | 'newGroupId'>;
+export type InvitationsDeps = Pick<Deps, 'groups' | 'users' | 'invitations' | 'limits' | 'now'>;
+export type DeparturesDeps = Pick<Deps, 'groups' | 'members' | 'users' | 'departures' | 'now'>;
+export type RolesDeps = Pick<Deps, 'roles' | 'now'>;
+export type SettingsDeps = Pick<Deps, 'settings' | 'groups' | 'now'>;
+export type ControlsDeps = Pick<Deps, 'controls' | 'groups' | 'now'>;
+export type JanitorDeps = Pick<Deps, 'janitor' | 'roles' | 'now'>;
+
 export interface Deps {
   groups: GroupRepository;
   members: MemberRepository;

@@ -14,12 +14,23 @@ export interface Caller {
 }
 
 /**
+ * Best effort, as classic zod's `.catch(undefined)`: what `schema` makes of a claim, or undefined when
+ * it does not parse. (zod/mini's `catch` would bundle the whole of zod's util module.)
+ */
+const bestEffort = <S extends z.core.$ZodType>(schema: S) =>
+  z.optional(
+    z.transform((claim: unknown): z.output<S> | undefined => {
+      const parsed = z.safeParse(schema, claim);
+      return parsed.success ? parsed.data : undefined;
+    }),
+  );
+
+/**
  * API Gateway passes claims as strings (numbers and booleans too); accept both forms. Profile claims
  * are best effort: a malformed one is ignored; only `sub` decides who is calling.
  */
-const optionalText = z.catch(
+const optionalText = bestEffort(
   preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.optional(z.string().check(z.maxLength(1024)))),
-  undefined,
 );
 
 const claimsSchema = z.object({
@@ -29,9 +40,8 @@ const claimsSchema = z.object({
   phone_number: optionalText,
   gender: optionalText,
   st_account: optionalText,
-  group_verify: z.catch(
+  group_verify: bestEffort(
     preprocess((v) => (v === undefined || v === null || v === '' ? undefined : Number(v)), z.optional(z.union([z.literal(0), z.literal(1)]))),
-    undefined,
   ),
 });
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '../zod.ts';
+import { coercedNumber } from '../zod.ts';
 
 /**
  * Field schemas shared by every endpoint's input. Messages are short and the formatter prefixes
@@ -45,8 +45,7 @@ export const textField = () => anyString();
 
 /** A page size from the query string: 1 to 500. */
 export const pageLimitField = () =>
-  z.coerce
-    .number({ error: 'expected a number from 1 to 500' })
+  coercedNumber({ error: 'expected a number from 1 to 500' })
     .check(z.int({ error: 'expected a number from 1 to 500' }), z.gte(1, { error: 'expected a number from 1 to 500' }), z.lte(500, { error: 'expected a number from 1 to 500' }));
 
 const CURSOR = /^[A-Za-z0-9_-]{1,400}$/;

@@ -10,7 +10,7 @@ import { notify, UnprocessableEvent, type NotifierDeps } from './notifier.ts';
 import type { RateOverrides } from './rate.ts';
 import { createRongCloudApi } from './rongcloud.ts';
 import * as z from 'zod/mini';
-import '../zod.ts';
+import { coercedNumber } from '../zod.ts';
 
 /**
  * The notifier's composition root: configuration, the RongCloud transport (one per container, so
@@ -23,7 +23,7 @@ const envSchema = z.object({
   /** In AWS: the Secrets Manager secret holding the RongCloud app secret (read once per container). */
   RONGCLOUD_APP_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
   /** How many notifier containers may run at once; each keeps 1/N of RongCloud's rate limits. */
-  NOTIFIER_RATE_SHARE: z._default(z.coerce.number().check(z.int(), z.gte(1)), 1),
+  NOTIFIER_RATE_SHARE: z._default(coercedNumber().check(z.int(), z.gte(1)), 1),
 });
 
 /** Records of one batch in progress at once. */
@@ -69,7 +69,8 @@ export const createTransport = async (
 };
 
 export interface NotifierHandlerDeps {
-  store: Store;
+  /** What the notifier reads and records (a `Store` has them all). */
+  store: Pick<Store, 'groups' | 'members' | 'users' | 'imMirror' | 'deliveries'>;
   transport: () => Promise<ImTransport>;
   sqs: SQSClient;
   env: NodeJS.ProcessEnv;

@@ -3,7 +3,7 @@ import { logger as rootLogger, type Logger } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import { createRateLimits, rateCost, type RateOverrides } from './rate.ts';
 import * as z from 'zod/mini';
-import { preprocess } from '../zod.ts';
+import { coercedNumber, preprocess } from '../zod.ts';
 
 /**
  * The RongCloud server API transport: signed form POSTs, retries with backoff for transient failures
@@ -315,7 +315,7 @@ const envSchema = z.object({
   ),
   RONGCLOUD_TIMESTAMP_UNIT: preprocess(blankToUndefined, z._default(z.enum(['s', 'ms']), 's')),
   /** Per-request timeout in ms (RongCloud's SDKs use 10 s). */
-  RONGCLOUD_TIMEOUT_MS: preprocess(blankToUndefined, z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(60_000)), DEFAULT_TIMEOUT_MS)),
+  RONGCLOUD_TIMEOUT_MS: preprocess(blankToUndefined, z._default(coercedNumber().check(z.int(), z.gte(100), z.lte(60_000)), DEFAULT_TIMEOUT_MS)),
 });
 
 /**

@@ -8,7 +8,7 @@ import { REGULAR_CLEAR_QUEUE } from '../routes.ts';
 import type { ImTransport } from './client.ts';
 import { createRongCloudApi } from './rongcloud.ts';
 import * as z from 'zod/mini';
-import '../zod.ts';
+import { coercedNumber } from '../zod.ts';
 
 /**
  * The composition of regular clearing: the hourly pass (`functions/regular-clear.ts`) and the chunk
@@ -25,12 +25,12 @@ export const workerEnvSchema = z.object({
    * History calls per second, all workers together (RongCloud allows 100/s for the App Key). Each
    * of the `maxConcurrency` workers keeps its share.
    */
-  REGULAR_CLEAR_RATE: z._default(z.coerce.number().check(z.positive(), z.lte(100)), 100),
+  REGULAR_CLEAR_RATE: z._default(coercedNumber().check(z.positive(), z.lte(100)), 100),
   /**
    * How many workers share that rate: the queue's `maxConcurrency` in AWS (one container each);
    * 1 locally, where the workers of one process share one client.
    */
-  REGULAR_CLEAR_RATE_SHARE: z._default(z.coerce.number().check(z.int(), z.gte(1)), REGULAR_CLEAR_QUEUE.maxConcurrency),
+  REGULAR_CLEAR_RATE_SHARE: z._default(coercedNumber().check(z.int(), z.gte(1)), REGULAR_CLEAR_QUEUE.maxConcurrency),
 });
 
 /** SQS's SendMessageBatch limit. */
