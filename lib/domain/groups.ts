@@ -2,7 +2,7 @@ import { domainEvent } from '../events/index.ts';
 import { InvalidInput, NotFound, Forbidden, Rejected, BusinessCodes } from './errors.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { AddStatus, NoticeStatus, NoticeType, Role, type Group, type Member, type Profile } from './model.ts';
-import type { GroupsDeps, Notice } from './ports.ts';
+import type { GroupReads, GroupsDeps, Notice } from './ports.ts';
 import { escapeWithin, GROUP_NAME } from './text.ts';
 
 /**
@@ -19,7 +19,7 @@ export const groupName = (raw: string): string => {
 };
 
 /** The group, if it is visible: unknown, malformed, half-created and abandoned ids are all "Unknown group." */
-export const visibleGroup = async (deps: Pick<GroupsDeps, 'groups'>, groupId: string): Promise<Group> => {
+export const visibleGroup = async (deps: { groups: GroupReads }, groupId: string): Promise<Group> => {
   const group = isPossibleGroupId(groupId) ? await deps.groups.get(groupId) : null;
   if (!group || (group.status !== 'active' && group.status !== 'dismissed')) throw new NotFound(UNKNOWN_GROUP);
   return group;
@@ -162,7 +162,7 @@ export const createGroup = async (
 };
 
 /** GET /group/{id}: anyone may read a group; a dismissed group is returned with `deletedAt`. */
-export const getGroup = (deps: Pick<GroupsDeps, 'groups'>, groupId: string): Promise<Group> => visibleGroup(deps, groupId);
+export const getGroup = (deps: { groups: GroupReads }, groupId: string): Promise<Group> => visibleGroup(deps, groupId);
 
 export interface MemberWithProfile {
   member: Member;

@@ -4,6 +4,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { parseEnv } from '../config.ts';
 import { logger, type Logger } from '../log.ts';
 import { DeliveryBusy } from '../store/deliveries.ts';
+import type { GroupReads } from '../domain/ports.ts';
 import type { Store } from '../store/index.ts';
 import { createLogTransport, createRongCloudClient, ImCallFailed, rongCloudConfigFromEnv, type ImTransport } from './client.ts';
 import { notify, UnprocessableEvent, type NotifierDeps } from './notifier.ts';
@@ -70,7 +71,7 @@ export const createTransport = async (
 
 export interface NotifierHandlerDeps {
   /** What the notifier reads and records (a `Store` has them all). */
-  store: Pick<Store, 'groups' | 'members' | 'users' | 'imMirror' | 'deliveries'>;
+  store: Pick<Store, 'members' | 'users' | 'imMirror' | 'deliveries'> & { groups: GroupReads };
   transport: () => Promise<ImTransport>;
   sqs: SQSClient;
   env: NodeJS.ProcessEnv;
