@@ -1,6 +1,6 @@
 import { users } from '#lib/app/store/users.ts';
 import { consumer } from '#lib/events/consumer.ts';
-import { consumedEventSchemas } from '#lib/events/index.ts';
+import { consumedEventSchemas } from '#lib/events/consumed.ts';
 import { withInvocation } from '#lib/metrics.ts';
 
 /** `UserProfileUpdated` from the user service: the fields it carries replace the user's profile. */

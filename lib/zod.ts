@@ -25,3 +25,12 @@ export const coercedNumber = (params?: string | core.$ZodNumberParams): ZodMiniN
 /** Classic zod's `z.preprocess`: `fn` runs on the raw input, then `schema` parses its result. */
 export const preprocess = <B extends core.$ZodType>(fn: (value: unknown) => unknown, schema: B): ZodMiniPipe<ZodMiniTransform<unknown, unknown>, B> =>
   pipe(transform(fn), schema);
+
+/**
+ * A schema made when first used, then kept: for modules whose schemas a function mostly does not
+ * use (making zod schemas is a measurable part of a cold start).
+ */
+export const lazySchema = <S extends core.$ZodType>(make: () => S): (() => S) => {
+  let made: S | undefined;
+  return () => (made ??= make());
+};

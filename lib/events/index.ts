@@ -4,135 +4,133 @@ import '../zod.ts';
 /**
  * Domain events: one zod schema per change, imported by the publisher (the outbox in
  * lib/store/commit.ts), the CDK rule patterns and the notifier. An event name is typed once, here.
+ * What each field means, as the published JSON Schemas say it: lib/events/descriptions.ts.
  */
 
 export const EVENT_SOURCE = 'sealtalk.group';
 
-/** Classic zod's `.describe()`: a copy of `schema` carrying `text` (the JSON Schemas' `description`). */
-const described = <T extends z.ZodMiniType>(schema: T, text: string): T => {
-  const copy = schema.clone();
-  z.globalRegistry.add(copy, { description: text });
-  return copy;
-};
-
 const id = z.string().check(z.minLength(1));
-const groupId = described(id, 'The group (a SealTalk group id).');
-const timestamp = described(z.number().check(z.int(), z.nonnegative()), 'When the change was committed (epoch ms).');
+const groupId = id;
+const timestamp = z.number().check(z.int(), z.nonnegative());
 const ids = z.array(id).check(z.minLength(1));
 
-export const eventSchemas = {
+/**
+ * One maker per event: a schema is made when first used (`eventSchema`), as a function validates one
+ * or two of them and making all of them at every cold start would cost more than the validation.
+ */
+const eventSchemaMakers = {
   /** A group was created: the IM group is created with `memberIds`, then ST:GrpNtf `Create`. */
-  GroupCreated: z.object({
+  GroupCreated: () => z.object({
     groupId,
-    operatorId: described(id, 'Who created the group: its owner.'),
-    name: described(z.string(), 'The group name (HTML-escaped, as stored).'),
+    operatorId: id,
+    name: z.string(),
     portraitUri: z.string(),
     /** Members who joined at creation (the owner included), in the order the response lists them. */
-    memberIds: described(z.array(id).check(z.minLength(1)), 'Members who joined at creation, the owner included (invitees are not members yet).'),
+    memberIds: z.array(id).check(z.minLength(1)),
     timestamp,
   }),
   /** Invitations were issued: ST:GrpApply to `recipientIds` (type 1: to the invitees; 2: to managers). */
-  GroupInvited: z.object({
+  GroupInvited: () => z.object({
     groupId,
-    requesterId: described(id, 'Who invited (or asked to join).'),
-    receiverIds: described(z.array(id).check(z.minLength(1)), 'The users the invitations are about.'),
-    recipientIds: described(z.array(id).check(z.minLength(1)), 'Who must answer: the invitees (type 1) or the owner and managers (type 2).'),
-    noticeType: described(z.union([z.literal(1), z.literal(2)]), '1: the invitee must consent; 2: a manager must approve.'),
-    status: described(z.literal(2), '2: waiting.'),
+    requesterId: id,
+    receiverIds: z.array(id).check(z.minLength(1)),
+    recipientIds: z.array(id).check(z.minLength(1)),
+    noticeType: z.union([z.literal(1), z.literal(2)]),
+    status: z.literal(2),
     timestamp,
   }),
   /** The group was renamed: IM refresh, then ST:GrpNtf `Rename`. */
-  GroupRenamed: z.object({
+  GroupRenamed: () => z.object({
     groupId,
-    operatorId: described(id, 'Who renamed the group.'),
-    name: described(z.string(), 'The new name (HTML-escaped, as stored).'),
+    operatorId: id,
+    name: z.string(),
     timestamp,
   }),
   /** Users became members (add, join, an agreed invitation): IM join, then ST:GrpNtf `Add`. */
-  MembersJoined: z.object({
+  MembersJoined: () => z.object({
     groupId,
-    operatorId: described(id, 'Who added them (themself for a join; the original inviter for an agreed invitation).'),
-    memberIds: described(ids, 'The new members.'),
+    operatorId: id,
+    memberIds: ids,
     timestamp,
   }),
   /** Members were kicked: ST:GrpNtf `Kicked` (they still receive it), then IM quit. */
-  MembersKicked: z.object({
+  MembersKicked: () => z.object({
     groupId,
-    operatorId: described(id, 'The owner or manager who kicked them.'),
-    memberIds: described(ids, 'The kicked members.'),
+    operatorId: id,
+    memberIds: ids,
     timestamp,
   }),
   /** A member quit: ST:GrpNtf `Quit` (with the new owner when the owner quit), then IM quit. */
-  MemberQuit: z.object({
+  MemberQuit: () => z.object({
     groupId,
-    userId: described(id, 'Who quit.'),
-    newOwnerId: described(z.nullable(id), 'The new owner when the owner quit and others remain, else null.'),
+    userId: id,
+    newOwnerId: z.nullable(id),
     timestamp,
   }),
   /** The group was dismissed (by its owner, or by its last member quitting): ST:GrpNtf `Dismiss`, IM dismiss. */
-  GroupDismissed: z.object({
+  GroupDismissed: () => z.object({
     groupId,
-    operatorId: described(id, 'Who dismissed it.'),
+    operatorId: id,
     /** Owner and managers at dismissal: the mute whitelist to roll back. */
-    whitelistIds: described(z.array(id), 'The owner and managers at dismissal (their mute-whitelist entries are rolled back).'),
+    whitelistIds: z.array(id),
     timestamp,
   }),
   /** Ownership moved: ST:GrpNtf `Transfer`; the mute whitelist follows while muted. */
-  OwnerTransferred: z.object({
+  OwnerTransferred: () => z.object({
     groupId,
-    operatorId: described(id, 'The previous owner (now a plain member).'),
-    newOwnerId: described(id, 'The new owner.'),
+    operatorId: id,
+    newOwnerId: id,
     timestamp,
   }),
   /** Members became managers: ST:GrpNtf `SetManager`; the mute whitelist follows while muted. */
-  ManagersSet: z.object({ groupId, operatorId: described(id, 'The owner.'), memberIds: described(ids, 'The new managers.'), timestamp }),
+  ManagersSet: () => z.object({ groupId, operatorId: id, memberIds: ids, timestamp }),
   /** Managers became plain members: ST:GrpNtf `RemoveManager`; the mute whitelist follows while muted. */
-  ManagersRemoved: z.object({ groupId, operatorId: described(id, 'The owner.'), memberIds: described(ids, 'The former managers.'), timestamp }),
+  ManagersRemoved: () => z.object({ groupId, operatorId: id, memberIds: ids, timestamp }),
   /** An invitation or join request was answered: ST:GrpApply confirmation to the one who answered. */
-  InvitationAnswered: z.object({
+  InvitationAnswered: () => z.object({
     groupId,
-    operatorId: described(id, 'Who answered: the invitee (type 1) or an owner/manager (type 2).'),
-    receiverId: described(id, 'The user the notice is about.'),
+    operatorId: id,
+    receiverId: id,
     noticeType: z.union([z.literal(1), z.literal(2)]),
-    status: described(z.union([z.literal(0), z.literal(1)]), '1 agreed, 0 ignored.'),
+    status: z.union([z.literal(0), z.literal(1)]),
     timestamp,
   }),
   /** Waiting notices of a dismissed group expired: ST:GrpApply type 0 status 3 to whoever held one. */
-  NoticesExpired: z.object({
+  NoticesExpired: () => z.object({
     groupId,
-    operatorId: described(id, 'Who dismissed the group.'),
-    recipientIds: described(ids, 'The viewers of the expired notices.'),
+    operatorId: id,
+    recipientIds: ids,
     timestamp,
   }),
   /** A bulletin was published: the `RC:TxtMsg` "@所有人 …" mention-all message from the operator (none for an empty one). */
-  BulletinPublished: z.object({
+  BulletinPublished: () => z.object({
     groupId,
-    operatorId: described(id, 'The owner or manager who published it.'),
-    bulletinId: described(z.number().check(z.int(), z.positive()), 'The per-group bulletin counter.'),
-    content: described(z.string(), 'The bulletin (HTML-escaped, as stored); may be empty.'),
+    operatorId: id,
+    bulletinId: z.number().check(z.int(), z.positive()),
+    content: z.string(),
     timestamp,
   }),
   /** The group portrait changed: IM refresh. */
-  GroupPortraitChanged: z.object({ groupId, operatorId: described(id, 'The owner.'), portraitUri: z.string(), timestamp }),
+  GroupPortraitChanged: () => z.object({ groupId, operatorId: id, portraitUri: z.string(), timestamp }),
   /** Mute-all switched: ban (then the whitelist) or its rollback. */
-  GroupMuteChanged: z.object({
+  GroupMuteChanged: () => z.object({
     groupId,
-    operatorId: described(id, 'The owner or manager who switched it.'),
-    muteStatus: described(z.union([z.literal(0), z.literal(1)]), '1 muted, 0 not.'),
-    whitelistIds: described(z.array(id), 'Whose mute-whitelist entry the change concerns: owner, managers, the members named now and those named before.'),
+    operatorId: id,
+    muteStatus: z.union([z.literal(0), z.literal(1)]),
+    whitelistIds: z.array(id),
     timestamp,
   }),
   /** Regular clearing switched or changed: ST:ConNtf open/closeRegularClear from the operator. */
-  RegularClearChanged: z.object({
+  RegularClearChanged: () => z.object({
     groupId,
-    operatorId: described(id, 'The owner.'),
-    clearStatus: described(z.union([z.literal(0), z.literal(3), z.literal(7), z.literal(36)]), '0 off; 3 or 7 days; 36 hours.'),
+    operatorId: id,
+    clearStatus: z.union([z.literal(0), z.literal(3), z.literal(7), z.literal(36)]),
     timestamp,
   }),
   /** Member protection switched: ST:GrpNtf open/closeMemberProtection from the operator. */
-  MemberProtectionChanged: z.object({
+  MemberProtectionChanged: () => z.object({
     groupId,
-    operatorId: described(id, 'The owner or manager who switched it.'),
+    operatorId: id,
     memberProtection: z.union([z.literal(0), z.literal(1)]),
     timestamp,
   }),
@@ -140,32 +138,42 @@ export const eventSchemas = {
    * A regular-clear run finished: every member's server history of the group before `clearTime`
    * was cleaned; ST:MsgClear `clearGroupMsg` from the owner tells the clients to clear theirs.
    */
-  GroupMessagesCleared: z.object({
+  GroupMessagesCleared: () => z.object({
     groupId,
-    operatorId: described(id, 'The owner: ST:MsgClear comes from them.'),
-    clearStatus: described(z.union([z.literal(3), z.literal(7), z.literal(36)]), 'The retention: 3 or 7 days; 36 hours.'),
-    clearTime: described(z.number().check(z.int(), z.nonnegative()), 'The cutoff (epoch ms): messages before it were cleared.'),
-    runId: described(id, 'The regular-clear run.'),
-    members: described(z.number().check(z.int(), z.nonnegative()), 'How many members had their history cleaned (one RongCloud call each).'),
+    operatorId: id,
+    clearStatus: z.union([z.literal(3), z.literal(7), z.literal(36)]),
+    clearTime: z.number().check(z.int(), z.nonnegative()),
+    runId: id,
+    members: z.number().check(z.int(), z.nonnegative()),
     timestamp,
   }),
 } as const;
 
-export type EventType = keyof typeof eventSchemas;
-export type EventDetail<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+export type EventType = keyof typeof eventSchemaMakers;
+type EventSchemas = { [T in EventType]: ReturnType<(typeof eventSchemaMakers)[T]> };
+export type EventDetail<T extends EventType> = z.infer<EventSchemas[T]>;
 export type DomainEvent = { [T in EventType]: { type: T; detail: EventDetail<T> } }[EventType];
 
-export const eventTypes = Object.keys(eventSchemas) as EventType[];
+export const eventTypes = Object.keys(eventSchemaMakers) as EventType[];
 
-export const isEventType = (name: string): name is EventType => Object.hasOwn(eventSchemas, name);
+export const isEventType = (name: string): name is EventType => Object.hasOwn(eventSchemaMakers, name);
+
+const made: Partial<EventSchemas> = {};
+
+/** The schema of an event's detail (made on first use, then kept). */
+export const eventSchema = <T extends EventType>(type: T): EventSchemas[T] =>
+  (made[type] ??= eventSchemaMakers[type]() as EventSchemas[T]) as EventSchemas[T];
+
+export type BusDetail<T extends EventType> = EventDetail<T> & { eventId: string };
+
+const madeBus: Partial<Record<EventType, z.core.$ZodType>> = {};
 
 /**
  * What an event carries on the bus: its detail plus `eventId` (the outbox item's id, stable across
- * redeliveries: consumers use it for idempotency).
+ * redeliveries: consumers use it for idempotency). Made on first use, then kept.
  */
-export const busDetailSchema = <T extends EventType>(type: T) =>
-  z.extend(eventSchemas[type], { eventId: described(z.string().check(z.minLength(1)), 'Unique per event and stable across redeliveries: deduplicate on it.') });
-export type BusDetail<T extends EventType> = EventDetail<T> & { eventId: string };
+export const busDetailSchema = <T extends EventType>(type: T): z.ZodMiniType<BusDetail<T>> =>
+  (madeBus[type] ??= z.extend(eventSchema(type), { eventId: z.string().check(z.minLength(1)) })) as z.ZodMiniType<BusDetail<T>>;
 
 /**
  * The stream key of an event: events with the same key share an outbox partition (and so a stream
@@ -175,7 +183,7 @@ export const streamKeyOf = (event: DomainEvent): string => event.detail.groupId;
 
 /** Builds an event, validating its detail against its schema (a bad event is a bug, caught here). */
 export const domainEvent = <T extends EventType>(type: T, detail: EventDetail<T>): DomainEvent =>
-  ({ type, detail: z.parse(eventSchemas[type], detail) }) as DomainEvent;
+  ({ type, detail: z.parse(eventSchema(type), detail) }) as DomainEvent;
 
 /**
  * Events this service consumes from others. `UserProfileUpdated` comes from the upstream user
@@ -183,18 +191,4 @@ export const domainEvent = <T extends EventType>(type: T, detail: EventDetail<T>
  */
 export const USER_EVENT_SOURCE = 'sealtalk.user';
 
-const profileText = z.optional(z.string().check(z.maxLength(1024)));
-
-export const consumedEventSchemas = {
-  UserProfileUpdated: z.object({
-    userId: z.string().check(z.minLength(1), z.maxLength(64)),
-    nickname: profileText,
-    portraitUri: profileText,
-    phone: profileText,
-    gender: profileText,
-    stAccount: profileText,
-    groupVerify: z.optional(z.union([z.literal(0), z.literal(1)])),
-  }),
-} as const;
-
-export type UserProfileUpdated = z.infer<typeof consumedEventSchemas.UserProfileUpdated>;
+export type { UserProfileUpdated } from './consumed.ts';
