@@ -14,6 +14,14 @@ export default tseslint.config(
     },
   },
   {
+    // Bundled code validates with zod/mini (see lib/zod.ts); classic zod only in the response contracts.
+    files: ['lib/**', 'functions/**'],
+    ignores: ['lib/http/contracts.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'zod', message: "Lambda bundles use 'zod/mini' (see lib/zod.ts)." }] }],
+    },
+  },
+  {
     files: ['infra/local/**', 'tests/**', 'infra/build.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/invitations.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { addMembers, MAX_ADD } from '#lib/domain/invitations.ts';
 import { groupIdField, userIdListField } from '#lib/http/fields.ts';
 
@@ -7,7 +8,7 @@ import { groupIdField, userIdListField } from '#lib/http/fields.ts';
 export const handler = endpoint({
   input: z.object({
     groupId: groupIdField(),
-    memberIds: userIdListField().max(MAX_ADD, { error: `expected at most ${MAX_ADD} user ids` }),
+    memberIds: userIdListField().check(z.maxLength(MAX_ADD, { error: `expected at most ${MAX_ADD} user ids` })),
   }),
   run: ({ input, caller }) => addMembers(deps, caller.userId, input),
 });

@@ -1,9 +1,8 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import type * as z from 'zod';
-import { deps } from '#lib/app.ts';
+import { deps } from '#lib/app/roles.ts';
 import { cleanupDeparted, cleanupDismissedGroup } from '#lib/domain/roles.ts';
 import { consumer } from '#lib/events/consumer.ts';
-import { busDetailSchema, type BusDetail } from '#lib/events/index.ts';
+import { busDetailSchema } from '#lib/events/index.ts';
 import type { Logger } from '#lib/log.ts';
 import { withInvocation } from '#lib/metrics.ts';
 
@@ -17,7 +16,7 @@ import { withInvocation } from '#lib/metrics.ts';
  * - `MembersKicked` / `MemberQuit` → the kicked members / the quitter lose their favourite of the
  *   group (unless they are members again by now).
  */
-const dismissed = consumer(busDetailSchema('GroupDismissed') as z.ZodType<BusDetail<'GroupDismissed'>>, async ({ detail, log }) => {
+const dismissed = consumer(busDetailSchema('GroupDismissed'), async ({ detail, log }) => {
   const started = Date.now();
   const done = await cleanupDismissedGroup(deps, { groupId: detail.groupId, operatorId: detail.operatorId });
   if (done === null) log.warn('group is not dismissed; nothing to clean up', { groupId: detail.groupId });
@@ -29,11 +28,11 @@ const departed = async (groupId: string, userIds: string[], log: Logger) => {
   log.info('favourites of departed members removed', { groupId, users: userIds.length, cleared });
 };
 
-const kicked = consumer(busDetailSchema('MembersKicked') as z.ZodType<BusDetail<'MembersKicked'>>, ({ detail, log }) =>
+const kicked = consumer(busDetailSchema('MembersKicked'), ({ detail, log }) =>
   departed(detail.groupId, detail.memberIds, log),
 );
 
-const quit = consumer(busDetailSchema('MemberQuit') as z.ZodType<BusDetail<'MemberQuit'>>, ({ detail, log }) =>
+const quit = consumer(busDetailSchema('MemberQuit'), ({ detail, log }) =>
   departed(detail.groupId, [detail.userId], log),
 );
 

@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/groups.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { createGroup } from '#lib/domain/groups.ts';
 import { requiredString, userIdListField } from '#lib/http/fields.ts';
 
@@ -8,7 +9,7 @@ export const handler = endpoint({
   input: z.object({
     name: requiredString('a group name'),
     memberIds: userIdListField(),
-    portraitUri: requiredString('a non-empty portrait URI').max(256, { error: 'expected at most 256 characters' }).optional(),
+    portraitUri: z.optional(requiredString('a non-empty portrait URI').check(z.maxLength(256, { error: 'expected at most 256 characters' }))),
   }),
   run: ({ input, caller }) => createGroup(deps, caller.userId, input),
 });

@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/departures.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { listExited } from '#lib/domain/departures.ts';
 import { groupIdField } from '#lib/http/fields.ts';
 

@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/groups.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { getGroup } from '#lib/domain/groups.ts';
 import { groupView } from '#lib/domain/views.ts';
 import { groupIdField } from '#lib/http/fields.ts';

@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/departures.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { kickMembers } from '#lib/domain/departures.ts';
 import { groupIdField, userIdListField } from '#lib/http/fields.ts';
 

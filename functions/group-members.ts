@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/groups.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { listMembers } from '#lib/domain/groups.ts';
 import { membersView } from '#lib/domain/views.ts';
 import { cursorField, groupIdField, pageLimitField, decodeCursor, encodeCursor } from '#lib/http/fields.ts';
@@ -10,7 +11,7 @@ import { page } from '#lib/http/responses.ts';
  * members. The whole list by default; `?limit=1..500[&cursor=...]` pages it, with `nextCursor`.
  */
 export const handler = endpoint({
-  input: z.object({ id: groupIdField(), limit: pageLimitField().optional(), cursor: cursorField().optional() }),
+  input: z.object({ id: groupIdField(), limit: z.optional(pageLimitField()), cursor: z.optional(cursorField()) }),
   run: async ({ input, caller }) => {
     const paging = input.limit !== undefined || input.cursor !== undefined;
     const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);

@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/invitations.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { listNotices } from '#lib/domain/invitations.ts';
 import { noticeView } from '#lib/domain/notice-views.ts';
 

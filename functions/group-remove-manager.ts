@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/roles.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { removeManagers } from '#lib/domain/roles.ts';
 import { groupIdField, userIdListField } from '#lib/http/fields.ts';
 

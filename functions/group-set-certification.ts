@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/settings.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { setCertification } from '#lib/domain/settings.ts';
 import { groupIdField } from '#lib/http/fields.ts';
 

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
-import { deps } from '#lib/app.ts';
+import { deps } from '#lib/app/janitor.ts';
 import { runJanitor, type JanitorSummary } from '#lib/domain/janitor.ts';
-import type { Deps } from '#lib/domain/ports.ts';
+import type { JanitorDeps } from '#lib/domain/ports.ts';
 import { logger, type Logger } from '#lib/log.ts';
 import { withInvocation } from '#lib/metrics.ts';
 
@@ -18,7 +18,7 @@ import { withInvocation } from '#lib/metrics.ts';
 const RESERVE_MS = 60_000;
 
 /** One pass with `d` (the handler's deps; tests inject their clock), logged on `log`. */
-export const janitorPass = async (d: Deps, log: Logger, deadline?: number): Promise<JanitorSummary> => {
+export const janitorPass = async (d: JanitorDeps, log: Logger, deadline?: number): Promise<JanitorSummary> => {
   const started = Date.now();
   const failures: string[] = [];
   const summary = await runJanitor(d, {

@@ -1,5 +1,9 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { store } from '#lib/app.ts';
+import { deliveries } from '#lib/app/store/deliveries.ts';
+import { groupReads } from '#lib/app/store/group-reads.ts';
+import { imMirror } from '#lib/app/store/im-mirror.ts';
+import { members } from '#lib/app/store/members.ts';
+import { users } from '#lib/app/store/users.ts';
 import { createNotifierHandler, createTransport } from '#lib/im/app.ts';
 import type { ImTransport } from '#lib/im/client.ts';
 import { logger } from '#lib/log.ts';
@@ -9,7 +13,7 @@ import { withInvocation } from '#lib/metrics.ts';
 let transport: Promise<ImTransport> | undefined;
 
 export const handler = withInvocation('notifier', createNotifierHandler({
-  store,
+  store: { groups: groupReads, members, users, deliveries, imMirror },
   sqs: new SQSClient({}),
   env: process.env,
   // Read once per container (the secret included); a failed read is retried by the next invocation.

@@ -1,4 +1,4 @@
-import { store } from '#lib/app.ts';
+import { clearing } from '#lib/app/store/clearing.ts';
 import { createTransport } from '#lib/im/app.ts';
 import type { ImTransport } from '#lib/im/client.ts';
 import { createWorkerHandler, workerRate } from '#lib/im/regular-clear.ts';
@@ -13,7 +13,7 @@ import { withInvocation } from '#lib/metrics.ts';
 let transport: Promise<ImTransport> | undefined;
 
 export const handler = withInvocation('regular-clear-worker', createWorkerHandler({
-  clearing: store.clearing,
+  clearing,
   // Read once per container (the secret included); a failed read is retried by the next message.
   transport: () => {
     transport ??= createTransport(process.env, logger, workerRate(process.env)).catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { store } from '#lib/app.ts';
+import { clearing } from '#lib/app/store/clearing.ts';
 import { chunkQueueFromEnv, createPassHandler } from '#lib/im/regular-clear.ts';
 import { withInvocation } from '#lib/metrics.ts';
 
@@ -10,4 +10,4 @@ import { withInvocation } from '#lib/metrics.ts';
  */
 const sqs = new SQSClient({});
 
-export const handler = withInvocation('regular-clear', createPassHandler({ clearing: store.clearing, queue: () => chunkQueueFromEnv(sqs, process.env) }));
+export const handler = withInvocation('regular-clear', createPassHandler({ clearing, queue: () => chunkQueueFromEnv(sqs, process.env) }));

@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { deps, endpoint } from '#lib/app.ts';
+import * as z from 'zod/mini';
+import { deps } from '#lib/app/controls.ts';
+import { endpoint } from '#lib/app/http.ts';
 import { listFavourites } from '#lib/domain/controls.ts';
 
 /**
@@ -7,6 +8,6 @@ import { listFavourites } from '#lib/domain/controls.ts';
  * `limit` and `offset` both parse as integers, both echoed as given.
  */
 export const handler = endpoint({
-  input: z.object({ limit: z.string().optional(), offset: z.string().optional() }),
+  input: z.object({ limit: z.optional(z.string()), offset: z.optional(z.string()) }),
   run: ({ input, caller }) => listFavourites(deps, caller.userId, input),
 });

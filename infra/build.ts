@@ -3,7 +3,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import type { Metafile } from 'esbuild';
+import type { BuildOptions as EsbuildOptions, Metafile } from 'esbuild';
 
 /**
  * The bundler: ONE esbuild call over every `functions/*.ts`, producing
@@ -22,6 +22,31 @@ export const FUNCTIONS_DIST = join(ROOT, 'dist', 'functions');
 /** ESM has no `require`, but bundled CommonJS dependencies may still call it (for Node built-ins). */
 const REQUIRE_SHIM =
   "import { createRequire as __cjsRequire } from 'node:module'; const require = __cjsRequire(import.meta.url);";
+
+/**
+ * The esbuild options of every Lambda bundle (everything but the entry points and where they go).
+ * Exported so that a comparison bundle (tests/bench/bundles.ts, tests/infra/build.test.ts: a
+ * baseline handler that only reads DynamoDB) is built with exactly the same options.
+ */
+export const BUNDLE_OPTIONS = {
+  absWorkingDir: ROOT,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  // ESM builds of dependencies tree-shake better than their CommonJS `main`.
+  mainFields: ['module', 'main'],
+  minify: true,
+  treeShaking: true,
+  sourcemap: 'linked',
+  // Stack traces only need the mappings (NODE_OPTIONS=--enable-source-maps); no sources copy.
+  sourcesContent: false,
+  banner: { js: REQUIRE_SHIM },
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+} as const satisfies EsbuildOptions;
 
 export interface BuiltFunction {
   readonly name: string;
@@ -55,25 +80,9 @@ export const buildFunctions = async (options: BuildOptions = {}): Promise<BuildR
   rmSync(outdir, { recursive: true, force: true });
 
   const result = await build({
-    absWorkingDir: ROOT,
+    ...BUNDLE_OPTIONS,
     entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(FUNCTIONS_SRC, `${name}.ts`)])),
     outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    // ESM builds of dependencies tree-shake better than their CommonJS `main`.
-    mainFields: ['module', 'main'],
-    minify: true,
-    treeShaking: true,
-    sourcemap: 'linked',
-    // Stack traces only need the mappings (NODE_OPTIONS=--enable-source-maps); no sources copy.
-    sourcesContent: false,
-    banner: { js: REQUIRE_SHIM },
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'warning',
   });
 
   const metaPath = join(outdir, 'meta.json');

@@ -34,13 +34,13 @@ const pascal = (handler: string) => camel(handler).replace(/^./, (c) => c.toUppe
 const ref = (kind: 'schemas' | 'responses', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
 /** The input schema each route's handler declares (imports the handler modules; runs nothing). */
-export const loadInputs = async (): Promise<Map<string, z.ZodType>> => {
+export const loadInputs = async (): Promise<Map<string, z.core.$ZodType>> => {
   for (const [name, value] of Object.entries(IMPORT_ENV)) process.env[name] ??= value;
-  const inputs = new Map<string, z.ZodType>();
+  const inputs = new Map<string, z.core.$ZodType>();
   for (const route of routes) {
     const module = (await import(`#functions/${route.handler}.ts`)) as { handler?: { contract?: { input?: unknown } } };
     const input = module.handler?.contract?.input;
-    if (!(input instanceof z.ZodType)) throw new Error(`${routeKey(route)}: functions/${route.handler}.ts exports no handler.contract.input (use endpoint())`);
+    if (!(input instanceof z.core.$ZodType)) throw new Error(`${routeKey(route)}: functions/${route.handler}.ts exports no handler.contract.input (use endpoint())`);
     inputs.set(routeKey(route), input);
   }
   return inputs;
@@ -70,12 +70,12 @@ const JSON_SCHEMA_OPTIONS = {
 } as const;
 
 /** JSON Schema of one input, as a client sends it (`io: 'input'`: before preprocessing and transforms). */
-const inputJsonSchema = (schema: z.ZodType): Json => withoutMeta(z.toJSONSchema(schema, JSON_SCHEMA_OPTIONS) as Json);
+const inputJsonSchema = (schema: z.core.$ZodType): Json => withoutMeta(z.toJSONSchema(schema, JSON_SCHEMA_OPTIONS) as Json);
 
 const pathParams = (path: string): string[] => [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
 
 /** GET: one parameter per property of the input (path parameters from the route, the rest from the query string). */
-const parametersOf = (route: Route, input: z.ZodType): Json[] => {
+const parametersOf = (route: Route, input: z.core.$ZodType): Json[] => {
   const schema = inputJsonSchema(input) as { properties?: Record<string, Json>; required?: string[] };
   const inPath = pathParams(route.path);
   return Object.entries(schema.properties ?? {}).map(([name, property]) => {
@@ -130,7 +130,7 @@ export const openApiDocument = async (): Promise<Json> => {
   for (const route of routes) {
     const key = routeKey(route);
     const c = contractOf(key);
-    const input = inputs.get(key) as z.ZodType;
+    const input = inputs.get(key) as z.core.$ZodType;
     const name = pascal(route.handler);
     const successName = shared.get(c.ok) ?? registry.get(c.ok)?.id ?? `${name}Success`;
     if (!registry.has(c.ok)) registry.add(c.ok, { id: successName });

@@ -26,7 +26,8 @@ import { eventJsonSchema, SCHEMA_REGISTRY_NAME } from '#lib/events/json-schema.t
 import { OUTBOX_STREAM_FILTER } from '#lib/events/outbox.ts';
 import { consumers, eventPatternOf, functionOf, httpFunctions, NOTIFIER_QUEUE, OUTBOX_RELAY_HANDLER, routeKey, routes, schedules, workQueues } from '#lib/routes.ts';
 import type { EventConsumer, Route, ScheduledJob, TableAccess, WorkQueue } from '#lib/routes.ts';
-import { TABLE, tableDefinition } from '#lib/store/table.ts';
+import { TABLE } from '#lib/store/table.ts';
+import { tableDefinition } from '#lib/store/table-definition.ts';
 import { GroupFunction, LOG_LEVELS } from './function.ts';
 import type { GroupFunctionProps, LogLevel } from './function.ts';
 

@@ -1,41 +1,64 @@
-import { config } from './config.ts';
 import { newGroupId } from './domain/ids.ts';
 import type { Deps } from './domain/ports.ts';
-import { createEndpointFactory } from './http/endpoint.ts';
-import { createDocumentClient } from './store/client.ts';
-import { createStore } from './store/index.ts';
+import { createCopyStore } from './store/copy.ts';
+import type { Store } from './store/index.ts';
+import { limits } from './app/limits.ts';
+import { clearing } from './app/store/clearing.ts';
+import { client, commit, tableName } from './app/store/client.ts';
+import { controls } from './app/store/controls.ts';
+import { deliveries } from './app/store/deliveries.ts';
+import { departures } from './app/store/departures.ts';
+import { groups } from './app/store/groups.ts';
+import { imMirror } from './app/store/im-mirror.ts';
+import { invitations } from './app/store/invitations.ts';
+import { janitor } from './app/store/janitor.ts';
+import { members } from './app/store/members.ts';
+import { membership } from './app/store/membership.ts';
+import { roles } from './app/store/roles.ts';
+import { settings } from './app/store/settings.ts';
+import { users } from './app/store/users.ts';
 
 /**
- * The composition root of every HTTP function: config, clients and repositories are created once
- * per container (at cold start), then shared by every invocation.
+ * The whole composition, for tests, benchmarks and the local runtime's jobs: every repository and
+ * the full `Deps`. A Lambda never imports it: each handler imports the root of its domain module
+ * (`lib/app/<module>.ts`: groups, invitations, departures, roles, settings, controls, janitor) and
+ * `endpoint` from `lib/app/http.ts`, so its bundle holds only the repositories it uses. Every
+ * repository here is the same instance those roots use (`lib/app/store/`), over the process's one
+ * DynamoDB client: middleware added to `store.client` sees every handler's calls.
  */
 
-/** A waiting invitation or join request lapses after 7 days. */
-const NOTICE_TTL_S = 7 * 24 * 3600;
-
-export const store = createStore(createDocumentClient(), config.TABLE_NAME);
+export const store: Store = {
+  client,
+  commit,
+  groups,
+  members,
+  users,
+  deliveries,
+  imMirror,
+  invitations,
+  departures,
+  roles,
+  settings,
+  controls,
+  copy: createCopyStore(client, tableName, membership),
+  janitor,
+  clearing,
+};
 
 export const deps: Deps = {
-  groups: store.groups,
-  members: store.members,
-  users: store.users,
-  invitations: store.invitations,
-  departures: store.departures,
-  roles: store.roles,
-  settings: store.settings,
-  controls: store.controls,
+  groups,
+  members,
+  users,
+  invitations,
+  departures,
+  roles,
+  settings,
+  controls,
   copy: store.copy,
-  janitor: store.janitor,
-  limits: {
-    maxGroupMembers: config.MAX_GROUP_MEMBERS,
-    maxUserGroups: config.MAX_USER_GROUPS,
-    noticeTtlS: NOTICE_TTL_S,
-    copyProtectionMs: config.COPY_PROTECTION_MS,
-    copyIntervalMs: config.COPY_INTERVAL_MS,
-  },
+  janitor,
+  limits,
   now: Date.now,
   newGroupId,
 };
 
-/** Wraps a handler in the shared stack; the caller's profile claims are projected before it runs. */
-export const endpoint = createEndpointFactory((caller) => store.users.projectClaims(caller.userId, caller.profile));
+export { endpoint } from './app/http.ts';

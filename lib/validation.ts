@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 
 /**
  * Shared by every zod boundary (HTTP input, bus events): one message naming each field, always in
@@ -6,7 +6,7 @@ import type * as z from 'zod';
  */
 
 /** Turns zod issues into one message naming each field: `memberIds[1]: expected a non-empty user id`. */
-export const describeIssues = (error: z.ZodError): string =>
+export const describeIssues = (error: z.core.$ZodError): string =>
   error.issues
     .slice(0, 5)
     .map((issue) => {

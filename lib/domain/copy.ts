@@ -13,7 +13,7 @@ import { createGroup, groupName, type UserStatus } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { NOT_MEMBER } from './invitations.ts';
 import type { Group, Profile } from './model.ts';
-import type { Deps } from './ports.ts';
+import type { GroupsDeps } from './ports.ts';
 
 /**
  * What these operations need from storage. Nothing of its own: the source is read through
@@ -58,7 +58,7 @@ const conflictError = (conflict: CopyConflict) => {
  * added) at the per-user group limit 1000.
  */
 export const copyGroup = async (
-  deps: Deps,
+  deps: GroupsDeps,
   callerId: string,
   input: CopyGroupInput,
 ): Promise<{ id: string; userStatus: UserStatus[] }> => {
@@ -117,7 +117,7 @@ const checkUserLimits = (profiles: ReadonlyMap<string, Profile>, callerId: strin
  * The creation's ports for a copy: the new group records its source, and the profiles already read
  * for the limits are not read a second time (the transaction's conditions keep the counts exact).
  */
-const copyingDeps = (deps: Deps, source: Group, profiles: ReadonlyMap<string, Profile>): Deps => ({
+const copyingDeps = (deps: GroupsDeps, source: Group, profiles: ReadonlyMap<string, Profile>): GroupsDeps => ({
   ...deps,
   users: {
     ...deps.users,

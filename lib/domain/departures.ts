@@ -14,7 +14,7 @@ import { Forbidden, InvalidInput, NotAllowed, NotFound } from './errors.ts';
 import { UNKNOWN_GROUP } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { QuitReason, Role, type ExitRecord, type Group, type Member, type Profile } from './model.ts';
-import type { Deps } from './ports.ts';
+import type { DeparturesDeps } from './ports.ts';
 import { KEPT_CHANGING } from './stale.ts';
 
 export const CANNOT_KICK_SELF = 'Can not kick yourself.';
@@ -107,12 +107,12 @@ const retrying = async <T>(decideAndCommit: (attempt: number, last: Stale | null
 /** Kicks of at most this many members read their targets with the group (one batch read each). */
 const ONE_ROUND_KICK = 100;
 
-const readTargets = async (deps: Deps, groupId: string, callerId: string, pending: string[]) => {
+const readTargets = async (deps: DeparturesDeps, groupId: string, callerId: string, pending: string[]) => {
   const [members, profiles] = await Promise.all([deps.departures.members(groupId, pending), deps.users.getProfiles([callerId, ...pending])]);
   return { members, profiles };
 };
 
-const readActive = async (deps: Deps, groupId: string, callerId: string): Promise<{ group: Group; caller: Member | null }> => {
+const readActive = async (deps: DeparturesDeps, groupId: string, callerId: string): Promise<{ group: Group; caller: Member | null }> => {
   if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
   const [group, caller] = await Promise.all([deps.groups.get(groupId), deps.departures.member(groupId, callerId)]);
   if (!group || group.status !== 'active') throw new NotFound(UNKNOWN_GROUP);
@@ -140,7 +140,7 @@ const exitRecord = (
  * POST /group/kick. The owner may kick anyone but themself; a manager may kick plain members only.
  * Every listed id must be a member (checked for each, nothing written otherwise).
  */
-export const kickMembers = async (deps: Deps, callerId: string, input: { groupId: string; memberIds: string[] }): Promise<void> => {
+export const kickMembers = async (deps: DeparturesDeps, callerId: string, input: { groupId: string; memberIds: string[] }): Promise<void> => {
   const ids = [...new Set(input.memberIds)];
   if (ids.includes(callerId)) throw new InvalidInput(CANNOT_KICK_SELF);
   const { groupId } = input;
@@ -196,7 +196,7 @@ const successorOf = (members: Member[], ownerId: string): Member | undefined =>
  * POST /group/quit. A member leaves; the owner hands the group to the longest-standing member, or
  * dismisses it when they are the last one, in the same transaction as their departure.
  */
-export const quitGroup = async (deps: Deps, callerId: string, input: { groupId: string }): Promise<void> => {
+export const quitGroup = async (deps: DeparturesDeps, callerId: string, input: { groupId: string }): Promise<void> => {
   const { groupId } = input;
   await retrying(async () => {
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
@@ -252,7 +252,7 @@ export type ExitedView = Omit<ExitRecord, 'groupId'>;
  * POST /group/exited_list: the owner and managers read the group's departures, newest first
  * (ties by user id). A plain member gets the reference's 400; a non-member 403.
  */
-export const listExited = async (deps: Deps, callerId: string, input: { groupId: string }): Promise<ExitedView[]> => {
+export const listExited = async (deps: DeparturesDeps, callerId: string, input: { groupId: string }): Promise<ExitedView[]> => {
   const { caller } = await readActive(deps, input.groupId, callerId);
   if (!caller) throw new Forbidden(NOT_MEMBER);
   if (caller.role === Role.member) throw new InvalidInput(NOT_MANAGER);

@@ -2,7 +2,7 @@ import { domainEvent } from '../events/index.ts';
 import { InvalidInput, NotFound, Forbidden, Rejected, BusinessCodes } from './errors.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { AddStatus, NoticeStatus, NoticeType, Role, type Group, type Member, type Profile } from './model.ts';
-import type { Deps, Notice } from './ports.ts';
+import type { GroupReads, GroupsDeps, Notice } from './ports.ts';
 import { escapeWithin, GROUP_NAME } from './text.ts';
 
 /**
@@ -19,7 +19,7 @@ export const groupName = (raw: string): string => {
 };
 
 /** The group, if it is visible: unknown, malformed, half-created and abandoned ids are all "Unknown group." */
-export const visibleGroup = async (deps: Deps, groupId: string): Promise<Group> => {
+export const visibleGroup = async (deps: { groups: GroupReads }, groupId: string): Promise<Group> => {
   const group = isPossibleGroupId(groupId) ? await deps.groups.get(groupId) : null;
   if (!group || (group.status !== 'active' && group.status !== 'dismissed')) throw new NotFound(UNKNOWN_GROUP);
   return group;
@@ -41,7 +41,7 @@ export interface UserStatus {
  * user. Users who asked to be asked (`groupVerify` 0) get an invitation instead of a seat.
  */
 export const createGroup = async (
-  deps: Deps,
+  deps: GroupsDeps,
   callerId: string,
   input: CreateGroupInput,
 ): Promise<{ id: string; userStatus: UserStatus[] }> => {
@@ -162,7 +162,7 @@ export const createGroup = async (
 };
 
 /** GET /group/{id}: anyone may read a group; a dismissed group is returned with `deletedAt`. */
-export const getGroup = (deps: Deps, groupId: string): Promise<Group> => visibleGroup(deps, groupId);
+export const getGroup = (deps: { groups: GroupReads }, groupId: string): Promise<Group> => visibleGroup(deps, groupId);
 
 export interface MemberWithProfile {
   member: Member;
@@ -176,7 +176,7 @@ export interface MemberWithProfile {
  * `page.after`, and where to continue.
  */
 export const listMembers = async (
-  deps: Deps,
+  deps: GroupsDeps,
   callerId: string,
   groupId: string,
   page?: { limit: number; after?: string | undefined },
@@ -199,7 +199,7 @@ export const listMembers = async (
 };
 
 /** POST /group/rename: the owner renames an active group (managers may not, as in the reference). */
-export const renameGroup = async (deps: Deps, callerId: string, input: { groupId: string; name: string }) => {
+export const renameGroup = async (deps: GroupsDeps, callerId: string, input: { groupId: string; name: string }) => {
   const name = groupName(input.name);
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
   const now = deps.now();
@@ -213,7 +213,7 @@ export const renameGroup = async (deps: Deps, callerId: string, input: { groupId
 };
 
 /** GET /user/groups: the caller's current groups with their role in each. */
-export const listUserGroups = async (deps: Deps, callerId: string): Promise<{ member: Member; group: Group }[]> => {
+export const listUserGroups = async (deps: GroupsDeps, callerId: string): Promise<{ member: Member; group: Group }[]> => {
   const memberships = await deps.members.ofUser(callerId);
   const groups = await deps.groups.getMany(memberships.map((m) => m.groupId));
   return memberships.flatMap((member) => {

@@ -25,7 +25,7 @@ import {
   type Notice,
   type Profile,
 } from './model.ts';
-import type { Deps } from './ports.ts';
+import type { InvitationsDeps } from './ports.ts';
 
 /** The one notice of a (group, type, receiver). */
 export interface NoticeKey {
@@ -162,7 +162,7 @@ const decided = (key: NoticeKey, status: NoticeStatus, now: number): NoticeUpdat
 
 /** A waiting notice, replacing any earlier one of the same key (its first-request time is kept while it waits). */
 const waitingNotice = (
-  deps: Deps,
+  deps: InvitationsDeps,
   now: number,
   fields: { groupId: string; type: NoticeType; receiverId: string; requesterId: string; viewerIds: string[] },
   existing: Notice | undefined,
@@ -204,7 +204,7 @@ class StaleDecision extends Error {}
  * Commits `change`, turning a refusal into the answer it means; `limit` words the answer for a user at
  * their group limit.
  */
-const commit = async (deps: Deps, change: InvitationChange, limit: (userId: string) => DomainError): Promise<void> => {
+const commit = async (deps: InvitationsDeps, change: InvitationChange, limit: (userId: string) => DomainError): Promise<void> => {
   try {
     await deps.invitations.commit(change);
   } catch (error) {
@@ -245,7 +245,7 @@ export interface AddResult {
  * (3); the others wait for the owner or a manager when a plain member invites into a certified group
  * (2), or are admitted (1). Opened users are listed first, as the reference does.
  */
-export const addMembers = (deps: Deps, callerId: string, input: { groupId: string; memberIds: string[] }): Promise<AddResult[]> =>
+export const addMembers = (deps: InvitationsDeps, callerId: string, input: { groupId: string; memberIds: string[] }): Promise<AddResult[]> =>
   decideFresh(async () => {
     const { groupId } = input;
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
@@ -332,7 +332,7 @@ export const addMembers = (deps: Deps, callerId: string, input: { groupId: strin
  * ask the owner and managers instead (`status` 2), else they are admitted (`status` 1).
  * Two round trips: the group, the caller's exit records and notices in parallel; then the commit.
  */
-export const joinGroup = (deps: Deps, callerId: string, input: { groupId: string }): Promise<{ status: number }> =>
+export const joinGroup = (deps: InvitationsDeps, callerId: string, input: { groupId: string }): Promise<{ status: number }> =>
   decideFresh(async () => {
     const { groupId } = input;
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
@@ -414,7 +414,7 @@ export interface AnswerInput {
  * managers must approve (a type-2 notice). Two round trips: the group, the notices and the
  * receiver's exit records in parallel; then the commit.
  */
-export const answerNotice = (deps: Deps, callerId: string, input: AnswerInput): Promise<void> =>
+export const answerNotice = (deps: InvitationsDeps, callerId: string, input: AnswerInput): Promise<void> =>
   decideFresh(async () => {
     const { groupId, receiverId, status } = input;
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
@@ -525,7 +525,7 @@ export interface NoticeEntry {
  * GET /group/notice_info: the caller's notices, newest first, with the groups' current names and the
  * users' current nicknames. Notices past their expiry, or no longer addressed to the caller, are gone.
  */
-export const listNotices = async (deps: Deps, callerId: string): Promise<NoticeEntry[]> => {
+export const listNotices = async (deps: InvitationsDeps, callerId: string): Promise<NoticeEntry[]> => {
   const pointers = await deps.invitations.inbox(callerId);
   if (pointers.length === 0) return [];
   const now = deps.now();
@@ -553,4 +553,4 @@ export const listNotices = async (deps: Deps, callerId: string): Promise<NoticeE
 };
 
 /** POST /group/clear_notice: empties the caller's notice list; the notices stay for their other viewers. */
-export const clearNotices = (deps: Deps, callerId: string): Promise<void> => deps.invitations.clearInbox(callerId);
+export const clearNotices = (deps: InvitationsDeps, callerId: string): Promise<void> => deps.invitations.clearInbox(callerId);

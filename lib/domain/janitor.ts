@@ -25,7 +25,7 @@
 
 import { cleanupDismissedGroup } from './roles.ts';
 import type { Group } from './model.ts';
-import type { Deps } from './ports.ts';
+import type { JanitorDeps } from './ports.ts';
 
 /** A group still `creating` this long after its `createdAt` was left by a request that died. */
 export const CREATION_STALE_MS = 5 * 60_000;
@@ -108,7 +108,7 @@ export interface JanitorHooks {
  * each once: the deletes are conditional and a member already gone is dropped, not counted), its
  * notices and pointers deleted, then the group item (only while still `abandoned`).
  */
-const undoCreation = async (deps: Deps, groupId: string, from: 'creating' | 'abandoned'): Promise<Repair> => {
+const undoCreation = async (deps: JanitorDeps, groupId: string, from: 'creating' | 'abandoned'): Promise<Repair> => {
   // Both to the end, even when one fails: nothing of this pass goes on after it reported.
   const [members, notices] = await Promise.allSettled([deps.roles.releaseMembers(groupId), deps.janitor.removeNotices(groupId)]);
   if (members.status === 'rejected') throw members.reason;
@@ -120,7 +120,7 @@ const undoCreation = async (deps: Deps, groupId: string, from: 'creating' | 'aba
 };
 
 /** Repairs one group whose entry was seen due; re-reads while its state moves under the janitor. */
-const repairGroup = async (deps: Deps, entry: RepairEntry, now: number): Promise<Repair> => {
+const repairGroup = async (deps: JanitorDeps, entry: RepairEntry, now: number): Promise<Repair> => {
   const { groupId } = entry;
   for (let read = 1; ; read++) {
     const target = await deps.janitor.read(groupId);
@@ -164,7 +164,7 @@ const inParallel = async <T>(items: readonly T[], parallel: number, work: (item:
  * does not stop the others; the summary counts it in `failed` (the caller fails the invocation, so
  * the scheduler retries it).
  */
-export const runJanitor = async (deps: Deps, hooks: JanitorHooks = {}): Promise<JanitorSummary> => {
+export const runJanitor = async (deps: JanitorDeps, hooks: JanitorHooks = {}): Promise<JanitorSummary> => {
   const now = deps.now();
   const summary: JanitorSummary = { checked: 0, undone: 0, resumed: 0, stale: 0, failed: 0, deferred: 0 };
   const { entries, errors } = await deps.janitor.due(now);

@@ -24,11 +24,15 @@ export interface NewGroup {
   events: DomainEvent[];
 }
 
-export interface GroupRepository {
+/** Reading group items: all most modules need of the group repository. */
+export interface GroupReads {
   /** The group, or null when no such group exists (a dismissed group is returned). */
   get(groupId: string): Promise<Group | null>;
   /** Groups by id; missing ids are absent from the map. */
   getMany(groupIds: readonly string[]): Promise<Map<string, Group>>;
+}
+
+export interface GroupRepository extends GroupReads {
   /**
    * Writes a new group with its members, notices and events; adds 1 to every member's group count
    * within `maxUserGroups`. Throws `Rejected(1000)` naming the user whose limit would be passed.
@@ -82,6 +86,20 @@ export interface Limits {
   /** copy_group: a source copied less than this ago cannot be copied again (ms). */
   copyIntervalMs: number;
 }
+
+/**
+ * What each domain module needs (a Lambda's root wires only these: lib/app/<module>.ts). The full
+ * `Deps` (lib/app.ts) satisfies every one of them.
+ */
+export type GroupsDeps = Pick<Deps, 'groups' | 'members' | 'users' | 'limits' | 'now' | 'newGroupId'>;
+/** `Pick<Deps, K>` with only the reads of the group repository (its creation code stays out of the bundle). */
+type ReadingGroups<K extends keyof Deps> = Pick<Deps, K> & { groups: GroupReads };
+export type InvitationsDeps = ReadingGroups<'users' | 'invitations' | 'limits' | 'now'>;
+export type DeparturesDeps = ReadingGroups<'members' | 'users' | 'departures' | 'now'>;
+export type RolesDeps = Pick<Deps, 'roles' | 'now'>;
+export type SettingsDeps = ReadingGroups<'settings' | 'now'>;
+export type ControlsDeps = ReadingGroups<'controls' | 'now'>;
+export type JanitorDeps = Pick<Deps, 'janitor' | 'roles' | 'now'>;
 
 export interface Deps {
   groups: GroupRepository;

@@ -6,7 +6,7 @@ import { Forbidden, InvalidInput, NoPermission, NotFound, NotInGroup } from './e
 import { UNKNOWN_GROUP } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { Role, type Group, type Member } from './model.ts';
-import type { Deps } from './ports.ts';
+import type { RolesDeps } from './ports.ts';
 
 /** At most this many managers per group (JAVA-NEW's limit). */
 export const MAX_MANAGERS = 10;
@@ -117,7 +117,7 @@ const liveGroup = (group: Group | null): Group => {
  * becomes `dismissed` (GET /group/{id} shows `deletedAt`, every change is refused); its members and
  * counts are released by the `GroupDismissed` consumer (`cleanupDismissedGroup`).
  */
-export const dismissGroup = async (deps: Deps, callerId: string, input: { groupId: string }): Promise<void> => {
+export const dismissGroup = async (deps: RolesDeps, callerId: string, input: { groupId: string }): Promise<void> => {
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
   await fresh(async () => {
     const group = liveGroup((await deps.roles.snapshot(input.groupId, [])).group);
@@ -143,7 +143,7 @@ export const dismissGroup = async (deps: Deps, callerId: string, input: { groupI
  * POST /group/transfer: the owner hands the group to another member, and becomes a plain member
  * (not a manager, as in the reference). A manager who becomes owner leaves `managerIds`.
  */
-export const transferOwner = async (deps: Deps, callerId: string, input: { groupId: string; userId: string }): Promise<void> => {
+export const transferOwner = async (deps: RolesDeps, callerId: string, input: { groupId: string; userId: string }): Promise<void> => {
   if (input.userId === callerId) throw new Forbidden('Can not transfer creator role to yourself.');
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
   await fresh(async () => {
@@ -173,7 +173,7 @@ type ManagerChange = 'set' | 'remove';
  * (a retried request answers 200 again); when nobody's role changes, nothing is written.
  */
 const changeManagers = async (
-  deps: Deps,
+  deps: RolesDeps,
   change: ManagerChange,
   callerId: string,
   input: { groupId: string; memberIds: string[] },
@@ -212,10 +212,10 @@ const changeManagers = async (
   });
 };
 
-export const setManagers = (deps: Deps, callerId: string, input: { groupId: string; memberIds: string[] }) =>
+export const setManagers = (deps: RolesDeps, callerId: string, input: { groupId: string; memberIds: string[] }) =>
   changeManagers(deps, 'set', callerId, input);
 
-export const removeManagers = (deps: Deps, callerId: string, input: { groupId: string; memberIds: string[] }) =>
+export const removeManagers = (deps: RolesDeps, callerId: string, input: { groupId: string; memberIds: string[] }) =>
   changeManagers(deps, 'remove', callerId, input);
 
 /**
@@ -226,7 +226,7 @@ export const removeManagers = (deps: Deps, callerId: string, input: { groupId: s
  * delivery finds what is left and finishes it, never counting twice.
  */
 export const cleanupDismissedGroup = async (
-  deps: Deps,
+  deps: RolesDeps,
   input: { groupId: string; operatorId: string },
 ): Promise<{ released: number; expired: number } | null> => {
   const { group } = await deps.roles.snapshot(input.groupId, []);
@@ -254,7 +254,7 @@ export const cleanupDismissedGroup = async (
  * the group and their place among mute_all's named speakers (unless they are members again by now).
  * Idempotent: a redelivery deletes nothing more.
  */
-export const cleanupDeparted = async (deps: Deps, input: { groupId: string; userIds: readonly string[] }): Promise<number> => {
+export const cleanupDeparted = async (deps: RolesDeps, input: { groupId: string; userIds: readonly string[] }): Promise<number> => {
   const userIds = [...new Set(input.userIds)];
   // A named speaker who left is no speaker when they come back.
   await fresh(() => deps.roles.removeSpeakers(input.groupId, userIds));

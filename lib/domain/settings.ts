@@ -15,7 +15,7 @@ import { BusinessCodes, Forbidden, InvalidInput, NotFound, NotInGroup, Rejected 
 import { UNKNOWN_GROUP, visibleGroup } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
 import { Role, type Group, type Member } from './model.ts';
-import type { Deps } from './ports.ts';
+import type { SettingsDeps } from './ports.ts';
 import { withFreshRead } from './stale.ts';
 import { codePointLength, escapeHtml, escapeWithin } from './text.ts';
 
@@ -103,7 +103,7 @@ const fresh = <T>(run: () => Promise<T>): Promise<T> => withFreshRead(run, ATTEM
 const ATTEMPTS = 25;
 
 /** The group if it is live: unknown, impossible, half-created and dismissed ids are all 404. */
-const liveGroup = async (deps: Deps, groupId: string): Promise<Group> => {
+const liveGroup = async (deps: SettingsDeps, groupId: string): Promise<Group> => {
   const group = isPossibleGroupId(groupId) ? await deps.settings.group(groupId) : null;
   if (!group || group.status !== 'active') throw new NotFound(UNKNOWN_GROUP);
   return group;
@@ -122,7 +122,7 @@ const managingOperator = (group: Group, callerId: string): Operator | null => {
  * /group/{id} shows it; a non-empty one is announced with the @all message (the notifier).
  */
 export const setBulletin = async (
-  deps: Deps,
+  deps: SettingsDeps,
   callerId: string,
   input: { groupId: string; text: string; field: 'content' | 'bulletin' },
 ): Promise<void> => {
@@ -147,7 +147,7 @@ export const setBulletin = async (
  * GET /group/get_bulletin: the latest bulletin, readable by anyone who may read GET /group/{id}
  * (a dismissed group's last bulletin too); HTTP 402 when the group never had one.
  */
-export const getBulletin = async (deps: Deps, input: { groupId: string }): Promise<PublishedBulletin> => {
+export const getBulletin = async (deps: SettingsDeps, input: { groupId: string }): Promise<PublishedBulletin> => {
   const group = await visibleGroup(deps, input.groupId);
   if (group.bulletinCount === 0 || group.bulletin === null) throw new NotInGroup(NO_BULLETIN);
   return { id: group.bulletinCount, content: group.bulletin, time: group.bulletinTime ?? group.updatedAt };
@@ -168,7 +168,7 @@ const isPortraitUrl = (value: string): boolean => {
 };
 
 /** POST /group/set_portrait_uri: the owner sets the group portrait (an http(s) URL, 12–256 characters). */
-export const setPortraitUri = async (deps: Deps, callerId: string, input: { groupId: string; portraitUri: string }): Promise<void> => {
+export const setPortraitUri = async (deps: SettingsDeps, callerId: string, input: { groupId: string; portraitUri: string }): Promise<void> => {
   const portraitUri = escapeHtml(input.portraitUri);
   if (!isPortraitUrl(portraitUri)) throw new InvalidInput('portraitUri: Invalid portraitUri format.');
   const length = codePointLength(portraitUri);
@@ -192,7 +192,7 @@ export const setPortraitUri = async (deps: Deps, callerId: string, input: { grou
  * POST /group/set_display_name: the caller's own card name in the group (empty allowed). A
  * non-member, an unknown or a dismissed group: 404 "Unknown group." (the reference's one answer).
  */
-export const setDisplayName = async (deps: Deps, callerId: string, input: { groupId: string; displayName: string }): Promise<void> => {
+export const setDisplayName = async (deps: SettingsDeps, callerId: string, input: { groupId: string; displayName: string }): Promise<void> => {
   const displayName = escapeWithin(input.displayName, 0, DISPLAY_NAME_MAX);
   if (displayName === null) throw new InvalidInput('displayName: Length of display name invalid.');
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
@@ -204,7 +204,7 @@ export const setDisplayName = async (deps: Deps, callerId: string, input: { grou
  * POST /group/set_certification: 0 = approval needed for invitations by plain members and for joins,
  * 1 = not. The owner or a manager; anyone else: HTTP 200 code 20001 (the reference's answer).
  */
-export const setCertification = async (deps: Deps, callerId: string, input: { groupId: string; certiStatus: 0 | 1 }): Promise<void> => {
+export const setCertification = async (deps: SettingsDeps, callerId: string, input: { groupId: string; certiStatus: 0 | 1 }): Promise<void> => {
   await fresh(async () => {
     const group = await liveGroup(deps, input.groupId);
     const operator = managingOperator(group, callerId);
@@ -221,7 +221,7 @@ export const setCertification = async (deps: Deps, callerId: string, input: { gr
  * identical switches exactly one is announced.
  */
 export const setMemberProtection = async (
-  deps: Deps,
+  deps: SettingsDeps,
   callerId: string,
   input: { groupId: string; memberProtection: 0 | 1 },
 ): Promise<void> => {
@@ -263,7 +263,7 @@ export interface SetMemberInfoInput {
  * member's card. Only given (non-null) fields change; a given `groupNickname` (escaped, ≤ 32) also
  * becomes the member's `displayName`. Lengths of the other fields are checked at the boundary.
  */
-export const setMemberInfo = async (deps: Deps, callerId: string, input: SetMemberInfoInput): Promise<void> => {
+export const setMemberInfo = async (deps: SettingsDeps, callerId: string, input: SetMemberInfoInput): Promise<void> => {
   const info: MemberInfo = {};
   if (input.groupNickname !== undefined && input.groupNickname !== null) {
     const nickname = escapeWithin(input.groupNickname, 0, DISPLAY_NAME_MAX);
@@ -304,7 +304,7 @@ export interface MemberInfoView {
  * member gets `phone`, `WeChat` and `Alipay` as "" (hidden); the member themself, the owner and
  * managers see everything. Non-members: 403; a `memberId` who is not a member: 400.
  */
-export const getMemberInfo = async (deps: Deps, callerId: string, input: { groupId: string; memberId: string }): Promise<MemberInfoView> => {
+export const getMemberInfo = async (deps: SettingsDeps, callerId: string, input: { groupId: string; memberId: string }): Promise<MemberInfoView> => {
   if (!isPossibleGroupId(input.groupId)) throw new NotFound(UNKNOWN_GROUP);
   const [group, members] = await Promise.all([
     deps.settings.group(input.groupId),

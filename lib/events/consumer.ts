@@ -1,7 +1,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import type * as z from 'zod';
 import { describeIssues } from '../validation.ts';
 import { logger, type Logger } from '../log.ts';
+import * as z from 'zod/mini';
+import '../zod.ts';
 
 /**
  * The wrapper of every function that consumes bus events: parses the detail with its zod schema
@@ -18,10 +19,10 @@ export interface ConsumedEvent<T> {
 }
 
 export const consumer =
-  <S extends z.ZodType>(schema: S, run: (event: ConsumedEvent<z.output<S>>) => Promise<void>) =>
+  <S extends z.core.$ZodType>(schema: S, run: (event: ConsumedEvent<z.output<S>>) => Promise<void>) =>
   async (event: EventBridgeEvent<string, unknown>): Promise<void> => {
     const log = logger.child({ eventId: event.id, detailType: event['detail-type'], source: event.source });
-    const parsed = schema.safeParse(event.detail);
+    const parsed = z.safeParse(schema, event.detail);
     if (!parsed.success) {
       const reason = describeIssues(parsed.error);
       log.error('event rejected', { reason });

@@ -1,5 +1,7 @@
-import * as z from 'zod';
-import { busDetailSchema, EVENT_SOURCE, eventTypes, type EventType } from './index.ts';
+import * as z from 'zod/mini';
+import '../zod.ts';
+import { COMMON_DESCRIPTIONS, EVENT_ID_DESCRIPTION, FIELD_DESCRIPTIONS } from './descriptions.ts';
+import { EVENT_SOURCE, eventSchema, eventTypes, type EventType } from './index.ts';
 
 /**
  * The published event contract: one JSON Schema (draft-04, what the EventBridge schema registry
@@ -9,8 +11,23 @@ import { busDetailSchema, EVENT_SOURCE, eventTypes, type EventType } from './ind
 
 export const SCHEMA_REGISTRY_NAME = 'sealtalk.group';
 
+/** Classic zod's `.describe()`: a copy of `schema` carrying `text` (the JSON Schema's `description`). */
+const described = <T extends z.core.$ZodType>(schema: T, text: string | undefined): T => {
+  if (text === undefined) return schema;
+  const copy = z.clone(schema);
+  z.globalRegistry.add(copy, { description: text });
+  return copy;
+};
+
+/** The bus detail of `type` (`busDetailSchema`), each field with its description (lib/events/descriptions.ts). */
+const describedBusDetail = (type: EventType) => {
+  const fields: Record<string, string | undefined> = { ...COMMON_DESCRIPTIONS, ...FIELD_DESCRIPTIONS[type] };
+  const shape = Object.fromEntries(Object.entries(eventSchema(type).shape).map(([key, schema]) => [key, described(schema, fields[key])]));
+  return z.extend(z.object(shape), { eventId: described(z.string().check(z.minLength(1)), EVENT_ID_DESCRIPTION) });
+};
+
 export const eventJsonSchema = (type: EventType): Record<string, unknown> => {
-  const { $schema, ...detail } = z.toJSONSchema(busDetailSchema(type), { target: 'draft-4' }) as Record<string, unknown>;
+  const { $schema, ...detail } = z.toJSONSchema(describedBusDetail(type), { target: 'draft-4' }) as Record<string, unknown>;
   return {
     $schema,
     title: type,

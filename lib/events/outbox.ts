@@ -1,5 +1,6 @@
-import * as z from 'zod';
-import { busDetailSchema, EVENT_SOURCE, isEventType } from './index.ts';
+import * as z from 'zod/mini';
+import { lazySchema } from '../zod.ts';
+import { busDetailSchema, EVENT_SOURCE, isEventType, type EventType } from './index.ts';
 
 /**
  * The outbox as the relay reads it: items written by `lib/store/commit.ts` in the same transaction
@@ -19,17 +20,21 @@ export const OUTBOX_STREAM_FILTER = {
   dynamodb: { NewImage: { kind: { S: [OUTBOX_KIND] } } },
 } as const;
 
-export const outboxItemSchema = z.object({
-  kind: z.literal(OUTBOX_KIND),
-  eventId: z.string().min(1),
-  source: z.literal(EVENT_SOURCE),
-  detailType: z.string().refine(isEventType, { error: 'unknown event type' }),
-  detail: z.string(),
-  createdAt: z.number().int().nonnegative(),
-  seq: z.number().int().nonnegative(),
-});
+/** An outbox item as the relay reads it (made when first used: only the relay parses them). */
+export const outboxItemSchema = lazySchema(() =>
+  z.object({
+    kind: z.literal(OUTBOX_KIND),
+    eventId: z.string().check(z.minLength(1)),
+    source: z.literal(EVENT_SOURCE),
+    // A string, then one naming an event type (typed as one: mini's refine does not narrow, classic's did).
+    detailType: z.pipe(z.string(), z.custom<EventType, string>((name) => isEventType(name), { error: 'unknown event type' })),
+    detail: z.string(),
+    createdAt: z.number().check(z.int(), z.nonnegative()),
+    seq: z.number().check(z.int(), z.nonnegative()),
+  }),
+);
 
-export type OutboxItem = z.infer<typeof outboxItemSchema>;
+export type OutboxItem = z.infer<ReturnType<typeof outboxItemSchema>>;
 
 /** A PutEvents entry (without the bus name) for one outbox item. */
 export interface BusEntry {
@@ -44,7 +49,7 @@ export interface BusEntry {
  * relay never publishes what consumers would reject) and gets the `eventId`.
  */
 export const busEntryOf = (raw: Record<string, unknown>): BusEntry => {
-  const item = outboxItemSchema.parse(raw);
-  const detail = busDetailSchema(item.detailType as never).parse({ ...(JSON.parse(item.detail) as object), eventId: item.eventId });
+  const item = z.parse(outboxItemSchema(), raw);
+  const detail = z.parse(busDetailSchema(item.detailType), { ...(JSON.parse(item.detail) as object), eventId: item.eventId });
   return { Source: item.source, DetailType: item.detailType, Detail: JSON.stringify(detail), Time: new Date(item.createdAt) };
 };

@@ -1,6 +1,7 @@
-import * as z from 'zod';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import type { ProfileFields } from '../domain/model.ts';
+import * as z from 'zod/mini';
+import { preprocess } from '../zod.ts';
 
 /**
  * Who is calling: read from the JWT claims API Gateway's authorizer verified (locally, the local
@@ -13,23 +14,35 @@ export interface Caller {
 }
 
 /**
+ * Best effort, as classic zod's `.catch(undefined)`: what `schema` makes of a claim, or undefined when
+ * it does not parse. (zod/mini's `catch` would bundle the whole of zod's util module.)
+ */
+const bestEffort = <S extends z.core.$ZodType>(schema: S) =>
+  z.optional(
+    z.transform((claim: unknown): z.output<S> | undefined => {
+      const parsed = z.safeParse(schema, claim);
+      return parsed.success ? parsed.data : undefined;
+    }),
+  );
+
+/**
  * API Gateway passes claims as strings (numbers and booleans too); accept both forms. Profile claims
  * are best effort: a malformed one is ignored; only `sub` decides who is calling.
  */
-const optionalText = z
-  .preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string().max(1024).optional())
-  .catch(undefined);
+const optionalText = bestEffort(
+  preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.optional(z.string().check(z.maxLength(1024)))),
+);
 
 const claimsSchema = z.object({
-  sub: z.string().min(1).max(64),
+  sub: z.string().check(z.minLength(1), z.maxLength(64)),
   name: optionalText,
   picture: optionalText,
   phone_number: optionalText,
   gender: optionalText,
   st_account: optionalText,
-  group_verify: z
-    .preprocess((v) => (v === undefined || v === null || v === '' ? undefined : Number(v)), z.union([z.literal(0), z.literal(1)]).optional())
-    .catch(undefined),
+  group_verify: bestEffort(
+    preprocess((v) => (v === undefined || v === null || v === '' ? undefined : Number(v)), z.optional(z.union([z.literal(0), z.literal(1)]))),
+  ),
 });
 
 export class Unauthenticated extends Error {

@@ -1,5 +1,4 @@
 import middy from '@middy/core';
-import type * as z from 'zod';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
@@ -7,6 +6,8 @@ import type {
 } from 'aws-lambda';
 import { callerFromEvent, Unauthenticated, type Caller } from './caller.ts';
 import { describeIssues } from '../validation.ts';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import { errorResponse, jsonResponse, success } from './responses.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { withHttpMetrics } from '../metrics.ts';
@@ -27,19 +28,19 @@ export interface EndpointContext<I> {
   log: Logger;
 }
 
-export interface EndpointSpec<S extends z.ZodType> {
+export interface EndpointSpec<S extends z.core.$ZodType> {
   /** The input: the JSON body (POST/DELETE) or the query string (GET), plus path parameters. */
   input: S;
   run: (ctx: EndpointContext<z.output<S>>) => Promise<unknown>;
 }
 
 /** What an endpoint declares, readable without running it (docs/openapi.json is generated from it). */
-export interface EndpointContract<S extends z.ZodType = z.ZodType> {
+export interface EndpointContract<S extends z.core.$ZodType = z.core.$ZodType> {
   input: S;
 }
 
 /** A handler of the shared stack, carrying its `contract`. */
-export type EndpointHandler<S extends z.ZodType = z.ZodType> = HttpHandler & { readonly contract: EndpointContract<S> };
+export type EndpointHandler<S extends z.core.$ZodType = z.core.$ZodType> = HttpHandler & { readonly contract: EndpointContract<S> };
 
 /** Raised by the stack itself for transport problems (bad JSON); mapped to 400. */
 export class BadRequest extends Error {}
@@ -90,7 +91,7 @@ const requestIds = (event: HttpEvent, context: Context): { requestId: string; aw
 
 export const createEndpointFactory =
   (onCaller: CallerHook) =>
-  <S extends z.ZodType>(spec: EndpointSpec<S>): EndpointHandler<S> => {
+  <S extends z.core.$ZodType>(spec: EndpointSpec<S>): EndpointHandler<S> => {
     const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
       const state = (context as Context & { state: State }).state;
       const caller = state.caller as Caller;
@@ -112,7 +113,7 @@ export const createEndpointFactory =
           (context as Context & { state: State }).state = state;
           state.caller = callerFromEvent(event);
           state.log = log.child({ userId: state.caller.userId });
-          const parsed = spec.input.safeParse(rawInput(event));
+          const parsed = z.safeParse(spec.input, rawInput(event));
           if (!parsed.success) throw new BadRequest(describeIssues(parsed.error));
           state.input = parsed.data;
           // Alongside the handler's first reads, not before them: the projection must not add a

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { coercedNumber } from '../zod.ts';
 
 /**
  * Field schemas shared by every endpoint's input. Messages are short and the formatter prefixes
@@ -17,10 +18,10 @@ export const NOT_WELL_FORMED = 'expected well-formed Unicode text (a lone surrog
  * missing value is "required", unless `absent` words it otherwise (list entries: "expected a string").
  */
 export const anyString = (what = 'a string', absent = 'required') =>
-  z.string({ error: (iss) => (isAbsent(iss.input) ? absent : `expected ${what}`) }).refine(isWellFormed, { error: NOT_WELL_FORMED });
+  z.string({ error: (iss) => (isAbsent(iss.input) ? absent : `expected ${what}`) }).check(z.refine(isWellFormed, { error: NOT_WELL_FORMED }));
 
 /** A required string that must not be empty (`''`, missing and `null` are all 400 naming the field). */
-export const requiredString = (what = 'a non-empty string') => anyString(what).min(1, { error: `expected ${what}` });
+export const requiredString = (what = 'a non-empty string') => anyString(what).check(z.minLength(1, { error: `expected ${what}` }));
 
 /**
  * A group id as sent by a client: any non-empty string. Whether it names a group that exists (or
@@ -31,24 +32,21 @@ export const groupIdField = () => requiredString('a non-empty group id');
 /** A user id: what the identity provider puts in `sub`, 1 to 64 characters. */
 export const USER_ID_MAX = 64;
 export const userIdField = () =>
-  requiredString('a non-empty user id').max(USER_ID_MAX, { error: `expected a user id of at most ${USER_ID_MAX} characters` });
+  requiredString('a non-empty user id').check(z.maxLength(USER_ID_MAX, { error: `expected a user id of at most ${USER_ID_MAX} characters` }));
 
 /** A non-empty list of user ids; a `null` or empty entry is a 400 naming its index. */
 export const userIdListField = () =>
   z
     .array(userIdField(), { error: (iss) => (isAbsent(iss.input) ? 'required' : 'expected an array of user ids') })
-    .min(1, { error: 'expected at least one user id' });
+    .check(z.minLength(1, { error: 'expected at least one user id' }));
 
 /** Free text that may be empty (bulletins, display names); length rules live in the domain. */
 export const textField = () => anyString();
 
 /** A page size from the query string: 1 to 500. */
 export const pageLimitField = () =>
-  z.coerce
-    .number({ error: 'expected a number from 1 to 500' })
-    .int({ error: 'expected a number from 1 to 500' })
-    .min(1, { error: 'expected a number from 1 to 500' })
-    .max(500, { error: 'expected a number from 1 to 500' });
+  coercedNumber({ error: 'expected a number from 1 to 500' })
+    .check(z.int({ error: 'expected a number from 1 to 500' }), z.gte(1, { error: 'expected a number from 1 to 500' }), z.lte(500, { error: 'expected a number from 1 to 500' }));
 
 const CURSOR = /^[A-Za-z0-9_-]{1,400}$/;
 
@@ -56,8 +54,10 @@ const CURSOR = /^[A-Za-z0-9_-]{1,400}$/;
 export const cursorField = () =>
   z
     .string({ error: 'expected a cursor from nextCursor' })
-    .regex(CURSOR, { error: 'expected a cursor from nextCursor' })
-    .refine((value) => decodeCursorOrNull(value) !== null, { error: 'expected a cursor from nextCursor' });
+    .check(
+      z.regex(CURSOR, { error: 'expected a cursor from nextCursor' }),
+      z.refine((value) => decodeCursorOrNull(value) !== null, { error: 'expected a cursor from nextCursor' }),
+    );
 
 /** Cursors are base64url JSON `{"a": <the key to continue after>}`: opaque to clients, checked here. */
 export const encodeCursor = (after: string): string => Buffer.from(JSON.stringify({ a: after })).toString('base64url');

@@ -1,15 +1,17 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
 import { parseEnv } from '../config.ts';
 import { logger, type Logger } from '../log.ts';
 import { DeliveryBusy } from '../store/deliveries.ts';
+import type { GroupReads } from '../domain/ports.ts';
 import type { Store } from '../store/index.ts';
 import { createLogTransport, createRongCloudClient, ImCallFailed, rongCloudConfigFromEnv, type ImTransport } from './client.ts';
 import { notify, UnprocessableEvent, type NotifierDeps } from './notifier.ts';
 import type { RateOverrides } from './rate.ts';
 import { createRongCloudApi } from './rongcloud.ts';
+import * as z from 'zod/mini';
+import { coercedNumber } from '../zod.ts';
 
 /**
  * The notifier's composition root: configuration, the RongCloud transport (one per container, so
@@ -18,11 +20,11 @@ import { createRongCloudApi } from './rongcloud.ts';
 
 const envSchema = z.object({
   /** Where events that can never succeed go at once (not retried): the queue's dead-letter queue. */
-  NOTIFIER_DLQ_URL: z.url().optional(),
+  NOTIFIER_DLQ_URL: z.optional(z.url()),
   /** In AWS: the Secrets Manager secret holding the RongCloud app secret (read once per container). */
-  RONGCLOUD_APP_SECRET_ARN: z.string().min(1).optional(),
+  RONGCLOUD_APP_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
   /** How many notifier containers may run at once; each keeps 1/N of RongCloud's rate limits. */
-  NOTIFIER_RATE_SHARE: z.coerce.number().int().min(1).default(1),
+  NOTIFIER_RATE_SHARE: z._default(coercedNumber().check(z.int(), z.gte(1)), 1),
 });
 
 /** Records of one batch in progress at once. */
@@ -39,7 +41,7 @@ const fetchSecret = async (secretId: string): Promise<string> => {
     if (!value) throw new Error(`secret ${secretId} has no value: set the RongCloud app secret in it`);
     // Either the bare secret or {"appSecret": "..."}.
     if (value.startsWith('{')) {
-      const parsed = z.object({ appSecret: z.string().min(1) }).parse(JSON.parse(value));
+      const parsed = z.parse(z.object({ appSecret: z.string().check(z.minLength(1)) }), JSON.parse(value));
       return parsed.appSecret;
     }
     return value;
@@ -68,7 +70,8 @@ export const createTransport = async (
 };
 
 export interface NotifierHandlerDeps {
-  store: Store;
+  /** What the notifier reads and records (a `Store` has them all). */
+  store: Pick<Store, 'members' | 'users' | 'imMirror' | 'deliveries'> & { groups: GroupReads };
   transport: () => Promise<ImTransport>;
   sqs: SQSClient;
   env: NodeJS.ProcessEnv;
@@ -115,9 +118,7 @@ export const createNotifierHandler = (deps: NotifierHandlerDeps) => {
     const handle = async (record: SQSRecord): Promise<void> => {
       let log = baseLog.child({ messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount });
       try {
-        const envelope = z
-          .object({ id: z.string(), 'detail-type': z.string(), detail: z.unknown() })
-          .safeParse(JSON.parse(record.body));
+        const envelope = z.safeParse(z.object({ id: z.string(), 'detail-type': z.string(), detail: z.unknown() }), JSON.parse(record.body));
         if (!envelope.success) throw new UnprocessableEvent('message body is not an EventBridge event');
         const { 'detail-type': detailType, detail } = envelope.data;
         const eventId = (detail as { eventId?: unknown } | null)?.eventId;

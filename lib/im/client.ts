@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import * as z from 'zod';
 import { logger as rootLogger, type Logger } from '../log.ts';
 import { metrics } from '../metrics.ts';
 import { createRateLimits, rateCost, type RateOverrides } from './rate.ts';
+import * as z from 'zod/mini';
+import { coercedNumber, preprocess } from '../zod.ts';
 
 /**
  * The RongCloud server API transport: signed form POSTs, retries with backoff for transient failures
@@ -278,39 +279,43 @@ export const createLogTransport = (log: Logger): ImTransport => ({
 
 const blankToUndefined = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-      } catch {
-        return false;
-      }
-    },
-    { error: (issue) => `not an http(s) URL: ${JSON.stringify(issue.input)}` },
-  )
-  .transform((value) => value.replace(/\/+$/, ''));
+const httpUrl = z.pipe(
+  z.string().check(
+    z.trim(),
+    z.refine(
+      (value) => {
+        try {
+          const url = new URL(value);
+          return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+        } catch {
+          return false;
+        }
+      },
+      { error: (issue) => `not an http(s) URL: ${JSON.stringify(issue.input)}` },
+    ),
+  ),
+  z.transform((value: string) => value.replace(/\/+$/, '')),
+);
 
 const envSchema = z.object({
-  RONGCLOUD_APP_KEY: z.string().trim().min(1),
-  RONGCLOUD_APP_SECRET: z.preprocess(
+  RONGCLOUD_APP_KEY: z.string().check(z.trim(), z.minLength(1)),
+  RONGCLOUD_APP_SECRET: preprocess(
     blankToUndefined,
-    z.string({ error: 'required when RONGCLOUD_APP_KEY is set' }).trim().min(1, 'required when RONGCLOUD_APP_KEY is set'),
+    z.string({ error: 'required when RONGCLOUD_APP_KEY is set' }).check(z.trim(), z.minLength(1, 'required when RONGCLOUD_APP_KEY is set')),
   ),
-  RONGCLOUD_API_URL: z.preprocess(
+  RONGCLOUD_API_URL: preprocess(
     blankToUndefined,
-    z
-      .string()
-      .default(DEFAULT_API_URLS.join(','))
-      .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
-      .pipe(z.array(httpUrl).min(1, 'needs at least one URL')),
+    z.pipe(
+      z.pipe(
+        z._default(z.string(), DEFAULT_API_URLS.join(',')),
+        z.transform((value: string) => value.split(',').map((part) => part.trim()).filter((part) => part !== '')),
+      ),
+      z.array(httpUrl).check(z.minLength(1, 'needs at least one URL')),
+    ),
   ),
-  RONGCLOUD_TIMESTAMP_UNIT: z.preprocess(blankToUndefined, z.enum(['s', 'ms']).default('s')),
+  RONGCLOUD_TIMESTAMP_UNIT: preprocess(blankToUndefined, z._default(z.enum(['s', 'ms']), 's')),
   /** Per-request timeout in ms (RongCloud's SDKs use 10 s). */
-  RONGCLOUD_TIMEOUT_MS: z.preprocess(blankToUndefined, z.coerce.number().int().min(100).max(60_000).default(DEFAULT_TIMEOUT_MS)),
+  RONGCLOUD_TIMEOUT_MS: preprocess(blankToUndefined, z._default(coercedNumber().check(z.int(), z.gte(100), z.lte(60_000)), DEFAULT_TIMEOUT_MS)),
 });
 
 /**

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
 import { parseEnv } from '../config.ts';
 import { clearChunk, runClearPass, type ChunkQueue, type ClearChunk, type ClearingStore, type PassSummary } from '../domain/clearing.ts';
 import { logger } from '../log.ts';
 import { REGULAR_CLEAR_QUEUE } from '../routes.ts';
 import type { ImTransport } from './client.ts';
 import { createRongCloudApi } from './rongcloud.ts';
+import * as z from 'zod/mini';
+import { coercedNumber } from '../zod.ts';
 
 /**
  * The composition of regular clearing: the hourly pass (`functions/regular-clear.ts`) and the chunk
@@ -24,12 +25,12 @@ export const workerEnvSchema = z.object({
    * History calls per second, all workers together (RongCloud allows 100/s for the App Key). Each
    * of the `maxConcurrency` workers keeps its share.
    */
-  REGULAR_CLEAR_RATE: z.coerce.number().positive().max(100).default(100),
+  REGULAR_CLEAR_RATE: z._default(coercedNumber().check(z.positive(), z.lte(100)), 100),
   /**
    * How many workers share that rate: the queue's `maxConcurrency` in AWS (one container each);
    * 1 locally, where the workers of one process share one client.
    */
-  REGULAR_CLEAR_RATE_SHARE: z.coerce.number().int().min(1).default(REGULAR_CLEAR_QUEUE.maxConcurrency),
+  REGULAR_CLEAR_RATE_SHARE: z._default(coercedNumber().check(z.int(), z.gte(1)), REGULAR_CLEAR_QUEUE.maxConcurrency),
 });
 
 /** SQS's SendMessageBatch limit. */
@@ -38,12 +39,12 @@ const SEND_ATTEMPTS = 4;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const chunkSchema = z.object({
-  groupId: z.string().min(1),
-  runId: z.string().min(1),
-  chunk: z.number().int().nonnegative(),
+  groupId: z.string().check(z.minLength(1)),
+  runId: z.string().check(z.minLength(1)),
+  chunk: z.number().check(z.int(), z.nonnegative()),
   from: z.string(),
-  to: z.string().optional(),
-  cutoff: z.number().int().nonnegative(),
+  to: z.optional(z.string()),
+  cutoff: z.number().check(z.int(), z.nonnegative()),
 });
 
 /** Run ids sort by start time: `<start ms, 15 digits>-<random>`. */

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import { CLEAR_RUN_RETENTION_S, type ClearingStore, type ClearRun, type DueClear } from '../domain/clearing.ts';
 import { dueOnSchedule, queryAll } from './batch.ts';
 import { CommitCancelled, type Commit } from './commit.ts';
@@ -20,34 +21,36 @@ import { keys } from './keys.ts';
  *   the run still being the group's, and it carries `GroupMessagesCleared` (the outbox).
  */
 
+const int = z.number().check(z.int());
+
 const shardItem = z.object({
   gsi2sk: z.string(),
-  clearStatus: z.number().int().default(0),
-  clearRunId: z.string().optional(),
+  clearStatus: z._default(int, 0),
+  clearRunId: z.optional(z.string()),
 });
 
 const runItem = z.object({
   groupId: z.string(),
   runId: z.string(),
   clearStatus: z.union([z.literal(3), z.literal(7), z.literal(36)]),
-  cutoff: z.number().int(),
-  startedAt: z.number().int(),
+  cutoff: int,
+  startedAt: int,
   status: z.enum(['planning', 'running', 'done', 'cancelled']),
-  chunks: z.number().int().optional(),
-  members: z.number().int().optional(),
-  done: z
-    .instanceof(Set)
-    .optional()
-    .transform((set) => [...(set ?? [])].map(Number).sort((a, b) => a - b)),
-  calls: z.number().int().default(0),
-  finishedAt: z.number().int().optional(),
-  reason: z.string().optional(),
+  chunks: z.optional(int),
+  members: z.optional(int),
+  done: z.pipe(
+    z.optional(z.instanceof(Set)),
+    z.transform((set) => [...(set ?? [])].map(Number).sort((a, b) => a - b)),
+  ),
+  calls: z._default(int, 0),
+  finishedAt: z.optional(int),
+  reason: z.optional(z.string()),
 });
 
 const groupItem = z.object({
   status: z.string(),
-  clearStatus: z.number().int().default(0),
-  clearRunId: z.string().optional(),
+  clearStatus: z._default(int, 0),
+  clearRunId: z.optional(z.string()),
   creatorId: z.string(),
 });
 
@@ -55,7 +58,7 @@ const groupItem = z.object({
 const MEMBER_PREFIX = keys.membersOf('x').skPrefix;
 const AFTER_MEMBERS = `${MEMBER_PREFIX.slice(0, -1)}$`;
 
-const parseRun = (item: Record<string, unknown>): ClearRun => runItem.parse(item);
+const parseRun = (item: Record<string, unknown>): ClearRun => z.parse(runItem, item);
 
 const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
@@ -68,7 +71,7 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
       // A shard that could not be read fails the pass (the scheduler retries it).
       if (errors.length > 0) throw errors[0];
       return items.map((raw): DueClear => {
-        const item = shardItem.parse(raw);
+        const item = z.parse(shardItem, raw);
         return {
           groupId: keys.groupOfSchedule(item.gsi2sk),
           entry: item.gsi2sk,
@@ -222,7 +225,7 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
           ExpressionAttributeNames: { '#status': 'status' },
         }),
       );
-      return out.Item ? groupItem.parse(out.Item) : null;
+      return out.Item ? z.parse(groupItem, out.Item) : null;
     },
 
     async chunkDone(groupId, runId, chunk, calls) {

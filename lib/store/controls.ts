@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ALREADY_SAVED, NOT_OWNER, type ControlsStore } from '../domain/controls.ts';
 import { KEPT_CHANGING, NOT_MEMBER } from '../domain/departures.ts';
@@ -30,7 +31,7 @@ const listIs = (name: string, placeholder: string, list: readonly string[]): { c
     ? { condition: `(attribute_not_exists(${name}) OR size(${name}) = :zero)`, values: { ':zero': 0 } }
     : { condition: `${name} = ${placeholder}`, values: { [placeholder]: [...list] } };
 
-const favItem = z.object({ groupId: z.string(), createdAt: z.number().int() });
+const favItem = z.object({ groupId: z.string(), createdAt: z.number().check(z.int()) });
 
 export const createControlsStore = (client: DynamoDBDocumentClient, tableName: string, m: MembershipWrites): ControlsStore => {
   /** Commits; a cancellation no condition explains (conflicts that outlasted the retries) is a 405 to retry. */
@@ -147,7 +148,7 @@ export const createControlsStore = (client: DynamoDBDocumentClient, tableName: s
   async favourites(userId) {
     const items = await queryPrefix(client, tableName, keys.favsOf(userId));
     return items
-      .map((item) => favItem.parse(item))
+      .map((item) => z.parse(favItem, item))
       .sort((a, b) => a.createdAt - b.createdAt || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   },
   };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -26,8 +27,8 @@ export class DeliveryBusy extends Error {
 
 const ledgerItem = z.object({
   status: z.enum(['open', 'done']),
-  steps: z.set(z.string()).optional(),
-  owner: z.string().optional(),
+  steps: z.optional(z.set(z.string())),
+  owner: z.optional(z.string()),
 });
 
 export interface Delivery {
@@ -73,11 +74,11 @@ export const createDeliveryLedger = (client: DynamoDBDocumentClient, tableName: 
           ReturnValues: 'ALL_NEW',
         }),
       );
-      steps = ledgerItem.parse(out.Attributes ?? {}).steps ?? new Set();
+      steps = z.parse(ledgerItem, out.Attributes ?? {}).steps ?? new Set();
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-      if (current.Item && ledgerItem.parse(current.Item).status === 'done') {
+      if (current.Item && z.parse(ledgerItem, current.Item).status === 'done') {
         const nothing = async () => undefined;
         return { done: true, hasDone: () => true, markDone: nothing, finish: nothing, release: nothing };
       }

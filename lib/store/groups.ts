@@ -1,13 +1,13 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CopyConflict } from '../domain/copy.ts';
 import { CREATION_STALE_MS } from '../domain/janitor.ts';
 import { InvalidInput, NotFound, Rejected, BusinessCodes } from '../domain/errors.ts';
-import type { Group, Member } from '../domain/model.ts';
+import type { Member } from '../domain/model.ts';
 import type { GroupRepository } from '../domain/ports.ts';
 import { logger } from '../log.ts';
-import { batchGet } from './batch.ts';
 import { CommitCancelled, MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
-import { groupToItem, inboxToItem, memberToItem, noticeToItem, parseGroup } from './items.ts';
+import { createGroupReads } from './group-reads.ts';
+import { groupToItem, inboxToItem, memberToItem, noticeToItem } from './items.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -167,15 +167,7 @@ export const createGroupRepository = (client: DynamoDBDocumentClient, tableName:
   };
 
   return {
-    async get(groupId) {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId), ConsistentRead: true }));
-      return out.Item ? parseGroup(out.Item) : null;
-    },
-
-    async getMany(groupIds) {
-      const items = await batchGet(client, tableName, groupIds.map(keys.group));
-      return new Map(items.map((item) => parseGroup(item)).map((g): [string, Group] => [g.id, g]));
-    },
+    ...createGroupReads(client, tableName),
 
     async create({ group, members, notices, events }, { maxUserGroups }, copyOf) {
       const memberSteps = members.map((m) => [putMember(m), addGroupCount(m.userId, maxUserGroups)]);

@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -13,7 +14,7 @@ export interface ImMirror {
   createdAt: number;
 }
 
-const mirrorItem = z.object({ name: z.string(), createdAt: z.number().int() });
+const mirrorItem = z.object({ name: z.string(), createdAt: z.number().check(z.int()) });
 
 export interface ImMirrorStore {
   get(groupId: string): Promise<ImMirror | null>;
@@ -23,7 +24,7 @@ export interface ImMirrorStore {
 export const createImMirrorStore = (client: DynamoDBDocumentClient, tableName: string): ImMirrorStore => ({
   async get(groupId) {
     const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.imMirror(groupId), ConsistentRead: true }));
-    return out.Item ? mirrorItem.parse(out.Item) : null;
+    return out.Item ? z.parse(mirrorItem, out.Item) : null;
   },
   async put(groupId, mirror) {
     await client.send(

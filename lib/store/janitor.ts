@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import type { JanitorStore, RepairEntry } from '../domain/janitor.ts';
 import { dueOnSchedule, queryPrefix } from './batch.ts';
 import { MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
@@ -15,9 +16,9 @@ import { keys } from './keys.ts';
  */
 
 /** A schedule sort key: `<due ms, 15 digits>#<groupId>`. */
-const scheduleKey = z.string().regex(/^\d{15}#.+$/);
+const scheduleKey = z.string().check(z.regex(/^\d{15}#.+$/));
 const entryItem = z.object({ gsi2sk: scheduleKey });
-const entryOfItem = z.object({ gsi2pk: z.string().optional(), gsi2sk: scheduleKey.optional() });
+const entryOfItem = z.object({ gsi2pk: z.optional(z.string()), gsi2sk: z.optional(scheduleKey) });
 
 const dueAtOf = keys.dueAtOfSchedule;
 
@@ -26,7 +27,7 @@ export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: st
   async due(now) {
     const { items, errors } = await dueOnSchedule(client, tableName, 'repair', now, 'gsi2sk');
     const entries = items.map((raw): RepairEntry => {
-      const { gsi2sk } = entryItem.parse(raw);
+      const { gsi2sk } = z.parse(entryItem, raw);
       return { groupId: keys.groupOfSchedule(gsi2sk), dueAt: dueAtOf(gsi2sk) };
     });
     return { entries, errors };
@@ -36,7 +37,7 @@ export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: st
     const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId), ConsistentRead: true }));
     if (!out.Item) return null;
     const group = parseGroup(out.Item);
-    const { gsi2pk, gsi2sk } = entryOfItem.parse(out.Item);
+    const { gsi2pk, gsi2sk } = z.parse(entryOfItem, out.Item);
     const repair = gsi2pk !== undefined && gsi2sk !== undefined && gsi2pk === keys.repairSchedule(groupId, 0).gsi2pk;
     return { group, repairDueAt: repair ? dueAtOf(gsi2sk) : null };
   },

@@ -239,10 +239,10 @@ const REFERENCE_MESSAGES: Record<string, string[]> = {
 };
 
 /** The top-level field names of a handler's input schema (objects, possibly refined and transformed). */
-const fieldsOf = (schema: z.ZodType): string[] => {
-  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
-  if (schema instanceof z.ZodPipe) return fieldsOf(schema.in as z.ZodType);
-  throw new Error(`cannot read the fields of a ${schema.def.type} input schema`);
+const fieldsOf = (schema: z.core.$ZodType): string[] => {
+  if (schema instanceof z.core.$ZodObject) return Object.keys(schema._zod.def.shape);
+  if (schema instanceof z.core.$ZodPipe) return fieldsOf(schema._zod.def.in);
+  throw new Error(`cannot read the fields of a ${schema._zod.def.type} input schema`);
 };
 
 // ---- Mutations -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ const endpoint = createEndpointFactory(async (caller) => {
 });
 
 const echo = endpoint({
-  input: z.object({ groupId: groupIdField(), memberIds: userIdListField().optional() }),
+  input: z.object({ groupId: groupIdField(), memberIds: z.optional(userIdListField()) }),
   run: async ({ input, caller }) => ({ input, caller: caller.userId }),
 });
 

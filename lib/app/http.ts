@@ -1,0 +1,5 @@
+import { createEndpointFactory } from '../http/endpoint.ts';
+import { users } from './store/users.ts';
+
+/** Wraps a handler in the shared stack; the caller's profile claims are projected before it runs. */
+export const endpoint = createEndpointFactory((caller) => users.projectClaims(caller.userId, caller.profile));
