@@ -128,4 +128,4 @@ const exitItem = z.object({
 
 export const parseExit = (item: Record<string, unknown>): ExitRecord => exitItem.parse(item);
 
-export const exitToItem = (e: ExitRecord) => ({ ...keys.exited(e.groupId, e.quitUserId, e.quitTime), kind: 'exited', ...e });
+export const exitToItem = (e: ExitRecord) => ({ ...keys.exited(e.groupId, e.quitUserId), kind: 'exited', ...e });
