@@ -4,12 +4,32 @@ import { handler as cleanup } from '#functions/group-cleanup.ts';
 import { deps } from '#lib/app.ts';
 import { joinGroup } from '#lib/domain/invitations.ts';
 import type { Deps } from '#lib/domain/ports.ts';
-import { KEPT_CHANGING } from '#lib/domain/stale.ts';
 import { keys } from '#lib/store/keys.ts';
 import { ok, users } from '#tests/helpers/checks.ts';
-import { eventsFor, getItem, groupItem, memberItem, partitionItems, patch, profileItem, type OutboxEvent } from '#tests/helpers/db.ts';
+import { eventsFor, getItem, groupItem, memberItem, partitionItems, patch, profileItem } from '#tests/helpers/db.ts';
 import { api, createGroup, type Reply } from '#tests/helpers/endpoints.ts';
 import { busEventOf } from './controls-helpers.ts';
+import {
+  added,
+  ANSWERED,
+  denied,
+  exact,
+  EXISTS,
+  expectCounts,
+  expectOneOf,
+  FULL,
+  JOINED,
+  joinedIds,
+  OK,
+  ofType,
+  REQUESTED,
+  retried,
+  sorted,
+  TRY_AGAIN,
+  UNKNOWN,
+  won,
+  type Answer,
+} from './races-helpers.ts';
 
 /**
  * Races on the membership invariants (issue 10, "Proof"): every test fires the conflicting requests
@@ -21,58 +41,8 @@ import { busEventOf } from './controls-helpers.ts';
  * docs/invariants.md and not repeated here.
  */
 
-type Answer = readonly [status: number, body: Reply['body']];
-const OK: Answer = [200, { code: 200 }];
-const JOINED: Answer = [200, { code: 200, result: { status: 1 } }];
-const REQUESTED: Answer = [200, { code: 200, result: { status: 2 } }];
-const added = (...ids: string[]): Answer => [200, { code: 200, result: ids.map((id) => ({ id, status: 1 })) }];
-const denied = (status: number, message: string): Answer => [status, { code: status, message }];
-const TRY_AGAIN = denied(405, KEPT_CHANGING);
-const UNKNOWN = denied(404, 'Unknown group.');
-const EXISTS = denied(400, 'Should not add exist member to the group.');
-const ANSWERED = denied(403, 'This notice has already been answered.');
-const FULL = (max: number) => denied(400, `Group's member count is out of max group member count limit (${max}).`);
-
-/** The reply is one of `allowed`: the winner's answer or a documented refusal, never a 500 nor anything else. */
-const expectOneOf = (reply: Reply, ...allowed: Answer[]) => {
-  const found = allowed.some(([status, body]) => reply.status === status && isDeepStrictEqual(reply.body, body));
-  expect(found, `unexpected answer ${reply.status} ${JSON.stringify(reply.body)}`).toBe(true);
-};
-const won = (reply: Reply) => reply.status === 200 && reply.body.code === 200;
-const retried = (replies: Reply[]) => replies.some((r) => r.status === 405);
-
-/**
- * The group as the table holds it, checked for what must hold after any interleaving: memberCount =
- * member items ≤ maxMemberCount, and while active exactly one member with role 0, the group's
- * creatorId, and managerIds = the role-2 members.
- */
-const exact = async (groupId: string) => {
-  const group = (await groupItem(groupId)) as Record<string, unknown>;
-  const items = await partitionItems(groupId, 'MEMBER#');
-  if (group.status === 'active') {
-    expect(group.memberCount).toBe(items.length);
-    expect(items.length).toBeLessThanOrEqual(group.maxMemberCount as number);
-    expect(items.filter((m) => m.role === 0).map((m) => m.userId)).toEqual([group.creatorId]);
-    expect(items.filter((m) => m.role === 2).map((m) => m.userId as string).sort()).toEqual([...(group.managerIds as string[])].sort());
-  } else {
-    expect(group.memberCount).toBe(0);
-  }
-  return { group, members: new Set(items.map((m) => m.userId as string)) };
-};
-
-/** Each user's group count is exactly their memberships among `groupIds` (a test's users are in no other group). */
-const expectCounts = async (userIds: string[], groupIds: string[]) => {
-  for (const userId of userIds) {
-    const memberships = (await Promise.all(groupIds.map((g) => memberItem(g, userId)))).filter(Boolean).length;
-    expect(((await profileItem(userId))?.groupCount as number | undefined) ?? 0, userId).toBe(memberships);
-  }
-};
-
-const ofType = (events: OutboxEvent[], type: string) => events.filter((e) => e.detailType === type).map((e) => e.detail);
-const joinedIds = (events: OutboxEvent[]) => ofType(events, 'MembersJoined').flatMap((d) => d.memberIds as string[]);
 const exitsOf = (groupId: string, userId: string) => partitionItems(groupId, `EXITED#${userId}`);
 const notice = (groupId: string, type: 1 | 2, receiverId: string) => getItem(keys.notice(groupId, type, receiverId));
-const sorted = (ids: Iterable<string>) => [...ids].sort();
 
 const certify = (groupId: string, on: boolean) => patch(keys.group(groupId), { certiStatus: on ? 0 : 1 });
 /** `inviter` invites `userId` (who asked to be asked first): a waiting type-1 notice. */
