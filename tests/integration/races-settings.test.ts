@@ -199,9 +199,10 @@ describe('favourites', () => {
         api.favAdd(owner, { groupId: id }),
         api.favAdd(carol, { groupId: id }),
       ]);
-      expectOneOf(dismiss, OK);
+      expectOneOf(dismiss, OK, TRY_AGAIN);
       saves.forEach((s) => expectOneOf(s, OK, UNKNOWN));
       await pipeline.settled();
+      if (!won(dismiss)) continue;
       for (const u of [owner, bob, carol]) {
         expect(await getItem(keys.fav(u, id)), u).toBeUndefined();
         expect((await api.favGroups(u)).body.result).toMatchObject({ list: [] });
@@ -237,7 +238,7 @@ describe('copies', () => {
         expect((await api.userGroups(bob)).body.result).toEqual(won(kick) ? [] : [expect.anything()]);
         await expectCounts([owner, bob, carol], [source]);
       }
-      expect(((await profileItem(bob))?.groupCount as number) ?? 0).toBe((won(kick) ? 0 : 1) + (won(copy) ? 1 : 0));
+      expect(((await profileItem(bob))?.groupCount as number | undefined) ?? 0).toBe((won(kick) ? 0 : 1) + (won(copy) ? 1 : 0));
     }
   });
 });
