@@ -1,10 +1,43 @@
 import { isDeepStrictEqual } from 'node:util';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import { KEPT_CHANGING } from '#lib/domain/stale.ts';
-import { groupItem, memberItem, partitionItems, profileItem, type OutboxEvent } from '#tests/helpers/db.ts';
+import { keys } from '#lib/store/keys.ts';
+import { db, groupItem, memberItem, profileItem, tableName, type OutboxEvent } from '#tests/helpers/db.ts';
 import type { Reply } from '#tests/helpers/endpoints.ts';
 
 /** Answers and table checks shared by the race sweeps (races.test.ts, races-settings.test.ts). */
+
+/** Items of a partition whose sort key starts with `prefix` (a strongly consistent query: no scan of the shared table). */
+const query = async (pk: string, prefix: string): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+};
+
+/** Items of the group's partition whose sort key starts with `prefix` (e.g. `MEMBER#`). */
+export const itemsOf = (groupId: string, prefix: string) => query(keys.group(groupId).pk, prefix);
+
+/** The group's outbox events, ordered as tests/helpers/db.ts `eventsFor` orders them (decision time, then position). */
+export const eventsOf = async (groupId: string): Promise<OutboxEvent[]> =>
+  (await query(`OUTBOX#${groupId}`, 'EVENT#')).map((item) => ({
+    detailType: item.detailType as string,
+    source: item.source as string,
+    detail: JSON.parse(item.detail as string) as Record<string, unknown>,
+  }));
 
 export type Answer = readonly [status: number, body: Reply['body']];
 export const OK: Answer = [200, { code: 200 }];
@@ -35,7 +68,7 @@ export const retried = (replies: Reply[]) => replies.some((r) => r.status === 40
  */
 export const exact = async (groupId: string) => {
   const group = (await groupItem(groupId)) as Record<string, unknown>;
-  const items = await partitionItems(groupId, 'MEMBER#');
+  const items = await itemsOf(groupId, 'MEMBER#');
   if (group.status === 'active') {
     expect(group.memberCount).toBe(items.length);
     expect(items.length).toBeLessThanOrEqual(group.maxMemberCount as number);

