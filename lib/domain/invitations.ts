@@ -19,7 +19,6 @@ import {
   NoticeStatus,
   NoticeType,
   Role,
-  type ExitRecord,
   type Group,
   type Member,
   type Notice,
@@ -43,10 +42,12 @@ export interface NoticeUpdate {
   expiresAt: number;
 }
 
-/** One user becoming a plain member: their member item, their exit records to delete, their waiting notices to expire. */
+/**
+ * One user becoming a plain member: their member item and their waiting notices to expire (their
+ * exit record, if any, is deleted in the same transaction).
+ */
 export interface Admission {
   member: Member;
-  exits: ExitRecord[];
   expire: NoticeUpdate[];
 }
 
@@ -113,8 +114,6 @@ export interface InvitationStore {
   members(groupId: string, userIds: readonly string[]): Promise<Map<string, Member>>;
   /** The notices that exist among `keys` (strongly consistent), whatever their state. */
   notices(keys: readonly NoticeKey[]): Promise<Notice[]>;
-  /** A user's exit records in a group. */
-  exitsOf(groupId: string, userId: string): Promise<ExitRecord[]>;
   /**
    * Commits the change: one transaction, or ordered chunks of at most 100 items when it does not fit
    * (admissions first), each atomic with its own events. Throws `InvitationConflict` when a
@@ -251,14 +250,11 @@ export const addMembers = (deps: InvitationsDeps, callerId: string, input: { gro
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
     const targets = [...new Set(input.memberIds)];
     const now = deps.now();
-    // One round: the exit records of every target are read with the rest (only the admitted ones'
-    // are used), rather than in a second round once the profiles said who is admitted.
-    const [found, members, profiles, notices, exitsOfTargets] = await Promise.all([
+    const [found, members, profiles, notices] = await Promise.all([
       deps.groups.get(groupId),
       deps.invitations.members(groupId, [callerId, ...targets]),
       deps.users.getProfiles(targets),
       deps.invitations.notices(targets.flatMap((u) => [noticeKey(groupId, NoticeType.invitee, u), noticeKey(groupId, NoticeType.manager, u)])),
-      Promise.all(targets.map((u) => deps.invitations.exitsOf(groupId, u))),
     ]);
     const group = activeGroup(found);
     const caller = members.get(callerId);
@@ -276,7 +272,6 @@ export const addMembers = (deps: InvitationsDeps, callerId: string, input: { gro
     const atLimit = admitted.find((u) => profile(u).groupCount >= maxUserGroups);
     if (atLimit !== undefined) throw new Rejected(BusinessCodes.userGroupLimit, userAtLimit(field(atLimit), maxUserGroups));
 
-    const exits = admitted.map((u) => exitsOfTargets[targets.indexOf(u)] ?? []);
     const existing = (type: NoticeType, u: string) => notices.find((n) => sameKey(n, noticeKey(groupId, type, u)));
     const invite = (type: NoticeType, receiverId: string, viewerIds: string[]) =>
       waitingNotice(deps, now, { groupId, type, receiverId, requesterId: callerId, viewerIds }, existing(type, receiverId));
@@ -290,7 +285,7 @@ export const addMembers = (deps: InvitationsDeps, callerId: string, input: { gro
         maxUserGroups,
         maxMemberCount: group.maxMemberCount,
         expect: { certiStatus: group.certiStatus, member: { userId: callerId, role: caller.role } },
-        admit: admitted.map((u, i) => ({ member: newMember(groupId, u, now), exits: exits[i] ?? [], expire: expiryOf(notices, u, now) })),
+        admit: admitted.map((u) => ({ member: newMember(groupId, u, now), expire: expiryOf(notices, u, now) })),
         notices: [
           ...opened.map((u) => invite(NoticeType.invitee, u, [u])),
           ...(needsApproval ? closed.map((u) => invite(NoticeType.manager, u, staff)) : []),
@@ -330,16 +325,15 @@ export const addMembers = (deps: InvitationsDeps, callerId: string, input: { gro
 /**
  * POST /group/join. The caller joins an active group; with certification on (certiStatus 0) they
  * ask the owner and managers instead (`status` 2), else they are admitted (`status` 1).
- * Two round trips: the group, the caller's exit records and notices in parallel; then the commit.
+ * Two round trips: the group and the caller's notices in parallel; then the commit.
  */
 export const joinGroup = (deps: InvitationsDeps, callerId: string, input: { groupId: string }): Promise<{ status: number }> =>
   decideFresh(async () => {
     const { groupId } = input;
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
     const now = deps.now();
-    const [found, exits, notices] = await Promise.all([
+    const [found, notices] = await Promise.all([
       deps.groups.get(groupId),
-      deps.invitations.exitsOf(groupId, callerId),
       deps.invitations.notices([noticeKey(groupId, NoticeType.invitee, callerId), noticeKey(groupId, NoticeType.manager, callerId)]),
     ]);
     const group = activeGroup(found);
@@ -390,7 +384,7 @@ export const joinGroup = (deps: InvitationsDeps, callerId: string, input: { grou
         maxUserGroups,
         maxMemberCount: group.maxMemberCount,
         expect: { certiStatus: group.certiStatus },
-        admit: [{ member: newMember(groupId, callerId, now), exits, expire: expiryOf(notices, callerId, now) }],
+        admit: [{ member: newMember(groupId, callerId, now), expire: expiryOf(notices, callerId, now) }],
         notices: [],
         events: () => [domainEvent('MembersJoined', { groupId, operatorId: callerId, memberIds: [callerId], timestamp: now })],
       },
@@ -411,8 +405,8 @@ export interface AnswerInput {
  * a manager the request was sent to answers a join request (type 2). Only a waiting, unexpired
  * notice can be answered. Agreeing admits the receiver (the original inviter is the operator), unless
  * the invitee consented to an invitation by a plain member into a certified group: then the owner and
- * managers must approve (a type-2 notice). Two round trips: the group, the notices and the
- * receiver's exit records in parallel; then the commit.
+ * managers must approve (a type-2 notice). Two round trips: the group and the notices in
+ * parallel; then the commit.
  */
 export const answerNotice = (deps: InvitationsDeps, callerId: string, input: AnswerInput): Promise<void> =>
   decideFresh(async () => {
@@ -421,10 +415,9 @@ export const answerNotice = (deps: InvitationsDeps, callerId: string, input: Ans
     const type = callerId === receiverId ? NoticeType.invitee : NoticeType.manager;
     const other = type === NoticeType.invitee ? NoticeType.manager : NoticeType.invitee;
     const now = deps.now();
-    const [found, notices, exits] = await Promise.all([
+    const [found, notices] = await Promise.all([
       deps.groups.get(groupId),
       deps.invitations.notices([noticeKey(groupId, type, receiverId), noticeKey(groupId, other, receiverId)]),
-      deps.invitations.exitsOf(groupId, receiverId),
     ]);
     const group = activeGroup(found);
     const key = noticeKey(groupId, type, receiverId);
@@ -501,7 +494,7 @@ export const answerNotice = (deps: InvitationsDeps, callerId: string, input: Ans
       {
         ...base,
         expect,
-        admit: [{ member: newMember(groupId, receiverId, now), exits, expire: expiryOf(notices.filter((n) => n.type === other), receiverId, now) }],
+        admit: [{ member: newMember(groupId, receiverId, now), expire: expiryOf(notices.filter((n) => n.type === other), receiverId, now) }],
         events: () => [
           answered,
           domainEvent('MembersJoined', { groupId, operatorId: notice.requesterId, memberIds: [receiverId], timestamp: now }),

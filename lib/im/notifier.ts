@@ -179,8 +179,11 @@ const plans: { [T in EventType]: Plan<T> } = {
     if (group.isMute === 1) {
       await step('ban', () => deps.im.banGroup(e.groupId));
       await step('whitelist', () => deps.im.addWhitelist(e.groupId, speakers));
-      // Speakers named by an earlier mute and not any more lose their entry.
-      const dropped = e.whitelistIds.filter((id) => !speakers.includes(id));
+      // Everyone else loses any entry: speakers named by an earlier mute and not any more, and
+      // members whose role ended while the group was not muted (RongCloud keeps entries across an
+      // unmute, and the ManagersRemoved or OwnerTransferred that found the group unmuted skipped them).
+      const members = (await deps.members.list(e.groupId)).map((m) => m.userId);
+      const dropped = [...new Set([...e.whitelistIds, ...members])].filter((id) => !speakers.includes(id));
       if (dropped.length > 0) await step('revoke', () => deps.im.removeWhitelist(e.groupId, dropped));
     } else {
       await step('ban', () => deps.im.unbanGroup(e.groupId));

@@ -144,8 +144,6 @@ export const createInvitationStore = (client: DynamoDBDocumentClient, tableName:
       return items.map(parseNotice);
     },
 
-    exitsOf: (groupId, userId) => m.reads.exitsOf(groupId, userId),
-
     async commit(change) {
       const { groupId, now, expect } = change;
       const guards: Guarded[] = [
@@ -161,7 +159,7 @@ export const createInvitationStore = (client: DynamoDBDocumentClient, tableName:
               exists: conflict({ kind: 'member', userId: a.member.userId }),
               limit: conflict({ kind: 'limit', userId: a.member.userId }),
             }),
-            ...a.exits.map((e) => m.writes.deleteExit(e)),
+            m.writes.deleteExit(groupId, a.member.userId),
             ...a.expire.map((u) => noticeUpdate(u, now)),
           ],
         })),

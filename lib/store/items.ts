@@ -141,4 +141,4 @@ const exitItem = lazySchema(() =>
 
 export const parseExit = (item: Record<string, unknown>): ExitRecord => z.parse(exitItem(), item);
 
-export const exitToItem = (e: ExitRecord) => ({ ...keys.exited(e.groupId, e.quitUserId, e.quitTime), kind: 'exited', ...e });
+export const exitToItem = (e: ExitRecord) => ({ ...keys.exited(e.groupId, e.quitUserId), kind: 'exited', ...e });

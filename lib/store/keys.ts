@@ -44,15 +44,14 @@ export const keys = {
   /** A viewer's notice list: `Query USER#u, begins_with(sk, INBOX#)`. */
   inboxOf: (viewerId: string) => ({ pk: `${USER}${viewerId}`, skPrefix: INBOX }),
 
-  /** One departure from a group: `GROUP#g / EXITED#u#<quit ms>`. */
-  exited: (groupId: string, userId: string, quitTime: number): Key => ({
-    pk: `${GROUP}${groupId}`,
-    sk: `${EXITED}${userId}#${String(quitTime).padStart(15, '0')}`,
-  }),
+  /**
+   * A user's departure from a group: `GROUP#g / EXITED#u`. One per user: a departure needs a
+   * membership, and every re-admission deletes the record in its own transaction (by this key, so
+   * it needs no read that a concurrent departure could make stale).
+   */
+  exited: (groupId: string, userId: string): Key => ({ pk: `${GROUP}${groupId}`, sk: `${EXITED}${userId}` }),
   /** A group's exited list: `Query GROUP#g, begins_with(sk, EXITED#)`. */
   exitedOf: (groupId: string) => ({ pk: `${GROUP}${groupId}`, skPrefix: EXITED }),
-  /** One user's departures from a group (removed on re-admission): `begins_with(sk, EXITED#u#)`. */
-  exitedOfUser: (groupId: string, userId: string) => ({ pk: `${GROUP}${groupId}`, skPrefix: `${EXITED}${userId}#` }),
 
   /**
    * One domain event in the outbox, written in the same transaction as the change it describes.

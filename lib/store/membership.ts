@@ -1,9 +1,9 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ExitRecord, Group, Member, Notice } from '../domain/model.ts';
 import type { DomainEvent } from '../events/index.ts';
-import { batchGet, queryPrefix } from './batch.ts';
+import { batchGet } from './batch.ts';
 import { CommitCancelled, type Commit, type Write } from './commit.ts';
-import { exitToItem, inboxToItem, memberToItem, noticeToItem, parseExit, parseGroup, parseMember, parseNotice } from './items.ts';
+import { exitToItem, inboxToItem, memberToItem, noticeToItem, parseGroup, parseMember, parseNotice } from './items.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -15,7 +15,7 @@ import { keys } from './keys.ts';
  *   per-user limit); the group's `memberCount` moves by the same number in the same transaction,
  *   within `maxMemberCount`, only while the group is active (`groupSeats`).
  * - A member leaves: the member item (must exist, with the role the caller saw) and −1 on the count.
- * - A departure leaves an exit record; a re-admission deletes the user's records.
+ * - A departure leaves an exit record; a re-admission deletes it (by key, whether or not there is one).
  */
 
 /** A write and what its failed condition means (the domain error to raise). */
@@ -146,8 +146,9 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
     }),
 
     exit: (record: ExitRecord): Guarded => ({ write: { Put: { TableName: tableName, Item: exitToItem(record) } } }),
-    deleteExit: (record: Pick<ExitRecord, 'groupId' | 'quitUserId' | 'quitTime'>): Guarded => ({
-      write: { Delete: { TableName: tableName, Key: keys.exited(record.groupId, record.quitUserId, record.quitTime) } },
+    /** The user's exit record, if any: deleted by key without reading it, so a departure committed after the admission's reads goes too. */
+    deleteExit: (groupId: string, userId: string): Guarded => ({
+      write: { Delete: { TableName: tableName, Key: keys.exited(groupId, userId) } },
     }),
 
     /** A notice and its viewers' pointers (an upsert: a repeated request replaces it). */
@@ -197,15 +198,6 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
       const meta = items.find((item) => item.sk === 'META');
       const members = items.filter((item) => item.sk !== 'META').map(parseMember);
       return { group: meta ? parseGroup(meta) : null, members: new Map(members.map((m): [string, Member] => [m.userId, m])) };
-    },
-    /**
-     * A user's exit records in a group (deleted when they are admitted again). User ids may contain
-     * `#`: the prefix `EXITED#alice#` also matches `alice#2`'s records, so they are told apart by
-     * the id they carry.
-     */
-    async exitsOf(groupId: string, userId: string): Promise<ExitRecord[]> {
-      const items = await queryPrefix(client, tableName, keys.exitedOfUser(groupId, userId));
-      return items.map(parseExit).filter((exit) => exit.quitUserId === userId);
     },
   };
 

@@ -53,7 +53,7 @@ const query = async (pk: string, prefix = '') =>
       }),
     )
   ).Items ?? [];
-const exitsOf = (groupId: string, userId: string) => query(keys.group(groupId).pk, `EXITED#${userId}#`);
+const exitsOf = (groupId: string, userId: string) => query(keys.group(groupId).pk, `EXITED#${userId}`);
 const noticesOf = (groupId: string) => query(keys.group(groupId).pk, 'NOTICE#');
 const inboxOf = (userId: string) => query(keys.profile(userId).pk, 'INBOX#');
 const notice = (groupId: string, type: number, receiverId: string) => getItem(keys.notice(groupId, type, receiverId));
@@ -198,14 +198,16 @@ describe('POST /group/add', () => {
     expect(events[1]?.detail).toMatchObject({ operatorId: owner, memberIds: [carol] });
   });
 
-  it('removes the exit records of the users it admits', async () => {
+  it('removes the exit record of each user it admits (one per user: a later departure replaces it)', async () => {
     const { id, owner } = await setup();
-    const carol = uniqueUserId('carol');
+    const [carol, dave] = [uniqueUserId('carol'), uniqueUserId('dave')];
     await putExit(id, carol, Date.now() - 2000);
     await putExit(id, carol, Date.now() - 1000);
-    expect(await exitsOf(id, carol)).toHaveLength(2);
-    await api.add(owner, { groupId: id, memberIds: [carol] });
+    await putExit(id, dave, Date.now() - 1000);
+    expect(await exitsOf(id, carol)).toEqual([expect.objectContaining({ sk: `EXITED#${carol}`, quitTime: expect.any(Number) })]);
+    await api.add(owner, { groupId: id, memberIds: [carol, dave] });
     expect(await exitsOf(id, carol)).toEqual([]);
+    expect(await exitsOf(id, dave)).toEqual([]);
   });
 
   it('expires the waiting join request of a user it admits', async () => {

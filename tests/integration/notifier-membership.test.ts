@@ -248,6 +248,25 @@ describe('IM side of settings events', () => {
     expect(fake.groups.get(groupId)?.whitelist).toEqual(new Set([owner]));
   });
 
+  it('GroupMuteChanged revokes a manager demoted while the group was not muted (remove_manager raced an unmute)', async () => {
+    const { owner, bob, groupId } = await liveGroup();
+    await patch(keys.group(groupId), { isMute: 1, managerIds: [bob] });
+    await patch(keys.member(groupId, bob), { role: Role.manager });
+    await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 1, whitelistIds: [owner, bob], timestamp: 40 }));
+    expect(fake.groups.get(groupId)?.whitelist).toEqual(new Set([owner, bob]));
+    // The demotion committed just before the unmute, which therefore named only the owner; the
+    // demotion is delivered after the unmute, when there is nothing to do in an unmuted group.
+    await patch(keys.group(groupId), { isMute: 0, managerIds: [] });
+    await patch(keys.member(groupId, bob), { role: Role.member });
+    await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 0, whitelistIds: [owner], timestamp: 41 }));
+    await deliver(envelope('ManagersRemoved', { groupId, operatorId: owner, memberIds: [bob], timestamp: 42 }));
+    expect(fake.groups.get(groupId)).toMatchObject({ banned: false, whitelist: new Set([bob]) });
+    // Muted again: Bob is a plain member and must not speak.
+    await patch(keys.group(groupId), { isMute: 1 });
+    await deliver(envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 1, whitelistIds: [owner], timestamp: 43 }));
+    expect(fake.groups.get(groupId)).toMatchObject({ banned: true, whitelist: new Set([owner]) });
+  });
+
   it('GroupMuteChanged delivered after a later unmute leaves the group unmuted (the table decides)', async () => {
     const { owner, groupId } = await liveGroup();
     const mute = envelope('GroupMuteChanged', { groupId, operatorId: owner, muteStatus: 1, whitelistIds: [owner], timestamp: 30 });
