@@ -8,7 +8,7 @@ import { groupIdField, userIdListField } from '#lib/http/fields.ts';
 export const handler = endpoint({
   input: z.object({
     groupId: groupIdField(),
-    memberIds: userIdListField().check(z.maxLength(MAX_ADD, { error: `expected at most ${MAX_ADD} user ids` })),
+    memberIds: userIdListField(MAX_ADD),
   }),
   run: ({ input, caller }) => addMembers(deps, caller.userId, input),
 });

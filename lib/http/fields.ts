@@ -34,11 +34,18 @@ export const USER_ID_MAX = 64;
 export const userIdField = () =>
   requiredString('a non-empty user id').check(z.maxLength(USER_ID_MAX, { error: `expected a user id of at most ${USER_ID_MAX} characters` }));
 
-/** A non-empty list of user ids; a `null` or empty entry is a 400 naming its index. */
-export const userIdListField = () =>
+/**
+ * The most ids one list may carry: a group never has more members (MAX_GROUP_MEMBERS is at most
+ * 3000), so a longer list can never be valid, and refusing it early keeps a 10 MB body of ids from
+ * being read into thousands of item lookups.
+ */
+export const MAX_LISTED_USER_IDS = 3000;
+
+/** A non-empty list of at most `max` user ids; a `null` or empty entry is a 400 naming its index. */
+export const userIdListField = (max = MAX_LISTED_USER_IDS) =>
   z
     .array(userIdField(), { error: (iss) => (isAbsent(iss.input) ? 'required' : 'expected an array of user ids') })
-    .check(z.minLength(1, { error: 'expected at least one user id' }));
+    .check(z.minLength(1, { error: 'expected at least one user id' }), z.maxLength(max, { error: `expected at most ${max} user ids` }));
 
 /** Free text that may be empty (bulletins, display names); length rules live in the domain. */
 export const textField = () => anyString();

@@ -104,6 +104,8 @@ describe('the shared HTTP stack', () => {
       [{ groupId: 'g', memberIds: ['bob', null] }, 'memberIds[1]: required'],
       [{ groupId: 'g', memberIds: ['bob', ''] }, 'memberIds[1]: expected a non-empty user id'],
       [{ groupId: 'g', memberIds: ['x'.repeat(65)] }, 'memberIds[0]: expected a user id of at most 64 characters'],
+      // More ids than any group can have members (a 10 MB body of ids is refused before any read).
+      [{ groupId: 'g', memberIds: Array.from({ length: 3001 }, (_, i) => `u${i}`) }, 'memberIds: expected at most 3000 user ids'],
     ];
     for (const [body, message] of cases) {
       const reply = await invoke(echo, { body, claims: alice });
