@@ -14,7 +14,9 @@
  *   read (profiles, notices, the groups of a user's list) eventually consistent, 0.5;
  * - a write of one item: 1 unit, plus 1 for each index the item is in (member items are in gsi1,
  *   the users' group lists; a group item with a schedule entry is in gsi2); twice that inside a
- *   transaction; a transaction's condition check on another item: 2 units.
+ *   transaction; a transaction's condition check on another item: 2 units. Every admission deletes
+ *   the user's exit record by key without reading it (docs/invariants.md): a delete, counted even
+ *   when there is nothing to delete, because a departure racing the admission must not leave one.
  *
  * `maxRoundTrips` is the sequential DynamoDB round trips the endpoint needs: 2 for single-group
  * reads and writes (read what the decision needs in parallel, then commit), more only where a
@@ -60,19 +62,19 @@ export const FLOORS: Record<string, Floor> = {
   ),
   'POST /group/add (1 user)': floor(
     get(4),
-    tx({ items: 3, members: 1, checks: 1 }),
+    tx({ items: 4, members: 1, checks: 1 }),
     single,
-    "read the group, the caller's and the user's member items and the user's profile; commit: the member, the group's and the user's counts, the event, the caller still a member",
+    "read the group, the caller's and the user's member items and the user's profile; commit: the member, the group's and the user's counts, the user's exit record deleted by key, the event, the caller still a member",
   ),
   'POST /group/join': floor(
     get(3),
-    tx({ items: 3, members: 1 }),
+    tx({ items: 4, members: 1 }),
     single,
-    "read the group, the caller's member item and profile; commit: the member, both counts, the event",
+    "read the group, the caller's member item and profile; commit: the member, both counts, the caller's exit record deleted by key, the event",
   ),
   "POST /group/join (the caller's first request (claims projected))": floor(
     get(3),
-    tx({ items: 3, members: 1 }) + 1,
+    tx({ items: 4, members: 1 }) + 1,
     single,
     "as a join, plus writing the token's profile claims once (1 unit); the projection must not add a round trip",
   ),
@@ -122,9 +124,9 @@ export const FLOORS: Record<string, Floor> = {
   'POST /group/set_certification': floor(get(1), tx({ items: 1 }), single, 'read the group; commit: the group (no event: clients are not told)'),
   'POST /group/agree (the owner approves a join request)': floor(
     get(4),
-    tx({ items: 5, members: 1 }),
+    tx({ items: 6, members: 1 }),
     single,
-    "read the group, the notice, the caller's member item and the requester's profile; commit: the member, both counts, the notice decided, the owner's inbox pointer removed, the event",
+    "read the group, the notice, the caller's member item and the requester's profile; commit: the member, both counts, the notice decided, the owner's inbox pointer removed, the requester's exit record deleted by key, the event",
   ),
   'GET /group/notice_info (5 notices)': floor(
     query(5, SMALL_BYTES) + get(5) + get(5) + get(1),
