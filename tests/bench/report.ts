@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RESULTS_FILE } from './results.ts';
+import { RESULTS_FILE, type ScaleRow } from './results.ts';
 
 /**
  * Renders bench-results.json into the README's benchmark tables, between the markers
@@ -23,16 +23,6 @@ interface EndpointRow {
   capacityRatio: number;
   floor: { reads: number; writes: number; maxRoundTrips: number };
   targets: Record<string, boolean>;
-}
-interface ScaleRow {
-  operation: string;
-  requestMs: number;
-  consistentMs: number;
-  roundTrips: number;
-  transactions: number;
-  readUnits: number;
-  writeUnits: number;
-  check: string;
 }
 interface BundleRow {
   name: string;

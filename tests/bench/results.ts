@@ -30,3 +30,15 @@ export const recordResults = async (section: string, data: unknown): Promise<voi
   writeFileSync(tmp, `${JSON.stringify(sorted, null, 2)}\n`);
   renameSync(tmp, RESULTS_FILE);
 };
+
+/** One row of the `scale` section (tests/bench/scale.ts writes it, report.ts renders it). */
+export interface ScaleRow {
+  operation: string;
+  requestMs: number;
+  consistentMs: number;
+  roundTrips: number;
+  transactions: number;
+  readUnits: number;
+  writeUnits: number;
+  check: string;
+}

@@ -1,5 +1,5 @@
 import { percentile, startBenchStack } from './stack.ts';
-import { recordResults } from './results.ts';
+import { recordResults, type ScaleRow as Row } from './results.ts';
 
 /**
  * Large groups on DynamoDB Local with MAX_GROUP_MEMBERS=3000: create with 500, add 500, list 3000
@@ -38,16 +38,6 @@ try {
   const transactions = (commands: string[][]) => commands.flat().filter((c) => c === 'TransactWriteItemsCommand').length;
   const memberItems = async (groupId: string) => (await partitionItems(groupId, 'MEMBER#')).length;
 
-  interface Row {
-    operation: string;
-    requestMs: number;
-    consistentMs: number;
-    roundTrips: number;
-    transactions: number;
-    readUnits: number;
-    writeUnits: number;
-    check: string;
-  }
   const rows: Row[] = [];
   const print = (row: Row) => {
     rows.push(row);
