@@ -159,7 +159,7 @@ try {
     await cleanup(dismissed);
   };
   await measure(
-    'POST /group/dismiss, 2500 members',
+    'POST /group/dismiss, 2500 members, then the cleanup',
     () => call('POST', '/group/dismiss', bigOwner, { groupId: big }),
     async () => {
       await call('POST', '/group/dismiss', twinOwner, { groupId: twin });
