@@ -1,9 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { existsSync, writeFileSync } from 'node:fs';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   BatchEntryIdsNotDistinct,
   BatchRequestTooLong,
@@ -11,40 +9,14 @@ import {
   InvalidBatchEntryId,
   SendMessageBatchCommand,
   SendMessageCommand,
-  SQSClient,
   TooManyEntriesInBatchRequest,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deadLetterFile, pendingFile, startLocalBus, type LocalBus, type LocalBusOptions, type LocalQueue, type QueueTarget } from '#infra/local/bus.ts';
+import { deadLetterFile, pendingFile, startLocalBus, type LocalBus, type LocalQueue, type QueueTarget } from '#infra/local/bus.ts';
+import { localBusHarness, readJsonl } from '#tests/helpers/local-bus.ts';
 
-const started: LocalBus[] = [];
-const clients: { destroy(): void }[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(started.splice(0).map((bus) => bus.stop(50)));
-});
-
-const tempDir = (): string => mkdtempSync(join(tmpdir(), 'local-bus-queues-'));
-
-const start = async (options: Partial<LocalBusOptions>): Promise<LocalBus> => {
-  const bus = await startLocalBus({ dataDir: tempDir(), rules: [], ...options });
-  started.push(bus);
-  return bus;
-};
-
-const clientConfig = (bus: LocalBus) => ({
-  endpoint: bus.endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-
-const sqsClient = (bus: LocalBus): SQSClient => {
-  const client = new SQSClient(clientConfig(bus));
-  clients.push(client);
-  return client;
-};
+const { start, sqsClient, eventBridge: eventBridgeOf, tempDir } = localBusHarness('local-bus-queues-');
 
 const queueUrl = (bus: LocalBus, name: string): string => `${bus.endpoint}/000000000000/${name}`;
 
@@ -53,14 +25,6 @@ const send = (bus: LocalBus, queue: string, body: string, extra: Omit<Constructo
 
 const sendBatch = (bus: LocalBus, queue: string, entries: SendMessageBatchRequestEntry[]) =>
   sqsClient(bus).send(new SendMessageBatchCommand({ QueueUrl: queueUrl(bus, queue), Entries: entries }));
-
-const readJsonl = (path: string): Record<string, unknown>[] =>
-  existsSync(path)
-    ? readFileSync(path, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-    : [];
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -508,9 +472,7 @@ describe('rules and work queues on one bus', () => {
       queues: [work.queue],
       rules: [{ name: 'r', pattern: { source: ['sealtalk.group'] }, target: { kind: 'sqs', queueName: 'r-queue', handler: async (e) => void ruleCalls.push(e) } }],
     });
-    const eventBridge = new EventBridgeClient(clientConfig(bus));
-    clients.push(eventBridge);
-    await eventBridge.send(new PutEventsCommand({ Entries: [{ Source: 'sealtalk.group', DetailType: 'GroupCreated', Detail: '{"n":1}' }] }));
+    await eventBridgeOf(bus).send(new PutEventsCommand({ Entries: [{ Source: 'sealtalk.group', DetailType: 'GroupCreated', Detail: '{"n":1}' }] }));
     await send(bus, 'work', 'chunk');
     await bus.idle();
     expect(records(ruleCalls).map((r) => (JSON.parse(r.body) as { detail: unknown }).detail)).toEqual([{ n: 1 }]);

@@ -1,48 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deadLetterFile, pendingFile, startLocalBus, type LocalBus, type LocalBusOptions, type LocalRule } from '#infra/local/bus.ts';
+import { deadLetterFile, pendingFile, startLocalBus, type LocalBus, type LocalRule } from '#infra/local/bus.ts';
+import { localBusHarness, readJsonl } from '#tests/helpers/local-bus.ts';
 
 type Envelope = EventBridgeEvent<string, Record<string, unknown>>;
 
-const started: LocalBus[] = [];
-const clients: { destroy(): void }[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(started.splice(0).map((bus) => bus.stop(50)));
-});
-
-const tempDir = (): string => mkdtempSync(join(tmpdir(), 'local-bus-'));
-
-const start = async (options: Partial<LocalBusOptions> & Pick<LocalBusOptions, 'rules'>): Promise<LocalBus> => {
-  const bus = await startLocalBus({ dataDir: tempDir(), ...options });
-  started.push(bus);
-  return bus;
-};
-
-const clientConfig = (bus: LocalBus) => ({
-  endpoint: bus.endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-
-const eventBridge = (bus: LocalBus): EventBridgeClient => {
-  const client = new EventBridgeClient(clientConfig(bus));
-  clients.push(client);
-  return client;
-};
-
-const sqsClient = (bus: LocalBus): SQSClient => {
-  const client = new SQSClient(clientConfig(bus));
-  clients.push(client);
-  return client;
-};
+const { start, sqsClient, eventBridge, tempDir } = localBusHarness('local-bus-');
 
 const entry = (detailType: string, detail: Record<string, unknown>, extra: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
   Source: 'sealtalk.group',
@@ -52,14 +19,6 @@ const entry = (detailType: string, detail: Record<string, unknown>, extra: Parti
 });
 
 const put = (bus: LocalBus, entries: PutEventsRequestEntry[]) => eventBridge(bus).send(new PutEventsCommand({ Entries: entries }));
-
-const readJsonl = (path: string): Record<string, unknown>[] =>
-  existsSync(path)
-    ? readFileSync(path, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-    : [];
 
 const bodies = (event: SQSEvent): Envelope[] => event.Records.map((r) => JSON.parse(r.body) as Envelope);
 
