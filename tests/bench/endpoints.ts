@@ -1,6 +1,4 @@
-import { writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { percentile, startBenchStack } from './stack.ts';
+import { percentile, startBenchGateway, startBenchStack } from './stack.ts';
 import { ioMeter, itemBytes, type Metered } from './io-meter.ts';
 import { recordResults } from './results.ts';
 import { FLOORS, type Floor } from './floors.ts';
@@ -18,10 +16,9 @@ import { FLOORS, type Floor } from './floors.ts';
  *
  * Callers are warm (their profile claims already projected, as after their first request in a
  * container), except in the row that says "first request", which measures exactly that case.
- * Writes `endpoints` to bench-results.json and prints the table the README shows
- * (`--markdown FILE` also writes it as Markdown).
+ * Writes `endpoints` to bench-results.json (report.ts renders the README's table from it).
  *
- *   node --import tsx tests/bench/endpoints.ts [--markdown /tmp/endpoints.md]
+ *   node --import tsx tests/bench/endpoints.ts
  */
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
@@ -30,7 +27,7 @@ const WARMUP = 3;
 const stack = await startBenchStack('endpoints', { COPY_PROTECTION_MS: '0', COPY_INTERVAL_MS: '0' }, { stream: false });
 try {
   const { store } = await import('#lib/app.ts');
-  const { createGateway, loadHandler } = await import('#infra/local/gateway.ts');
+  const { loadHandler } = await import('#infra/local/gateway.ts');
   const { testToken, TEST_JWT_SECRET } = await import('#tests/helpers/tokens.ts');
   const { patch, getItem } = await import('#tests/helpers/db.ts');
   const { keys } = await import('#lib/store/keys.ts');
@@ -39,7 +36,7 @@ try {
 
   /** The handler time of the last request (the gateway's loader wraps every handler). */
   let handlerMs = NaN;
-  const server = createGateway({
+  const gateway = await startBenchGateway({
     secret: TEST_JWT_SECRET,
     log: false,
     load: async (name) => {
@@ -54,8 +51,7 @@ try {
       };
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { baseUrl } = gateway;
 
   const tokens = new Map<string, string>();
   const tokenOf = async (userId: string) => {
@@ -98,7 +94,19 @@ try {
     const owner = uid('o');
     const members = many(uid('m'), size - 1);
     await warm(owner, ...members);
-    return { owner, members, id: await group(owner, members) };
+    return { owner, members: members as [string, ...string[]], id: await group(owner, members) };
+  };
+  type Fixture = Awaited<ReturnType<typeof fixture>>;
+  /** A request on a fresh fixture group of `size` members (for requests that change it). */
+  const onFreshGroup = (size: number, request: (f: Fixture) => Request | Promise<Request>) => async () => request(await fixture(size));
+  /** A fresh group needing approval, with one warm user's join request waiting for its owner. */
+  const withJoinRequest = async () => {
+    const f = await fixture(3);
+    await patch(keys.group(f.id), { certiStatus: 0 });
+    const asker = uid('ask');
+    await warm(asker);
+    await post(asker, '/group/join', { groupId: f.id });
+    return { ...f, asker };
   };
 
   interface Scenario {
@@ -151,76 +159,55 @@ try {
     {
       route: 'POST /group/add',
       label: '1 user',
-      prepare: async () => {
-        const { owner, id } = await fixture(5);
+      prepare: onFreshGroup(5, async ({ owner, id }) => {
         const newcomer = uid('n');
         await warm(newcomer);
         return { as: owner, method: 'POST', path: '/group/add', body: { groupId: id, memberIds: [newcomer] } };
-      },
+      }),
     },
     {
       route: 'POST /group/join',
-      prepare: async () => {
-        const { id } = await fixture(5);
+      prepare: onFreshGroup(5, async ({ id }) => {
         const joiner = uid('j');
         await warm(joiner);
         return { as: joiner, method: 'POST', path: '/group/join', body: { groupId: id } };
-      },
+      }),
     },
     {
       route: 'POST /group/join',
       label: "the caller's first request (claims projected)",
-      prepare: async () => {
-        const { id } = await fixture(5);
-        return { as: uid('first'), method: 'POST', path: '/group/join', body: { groupId: id } };
-      },
+      prepare: onFreshGroup(5, ({ id }) => ({ as: uid('first'), method: 'POST', path: '/group/join', body: { groupId: id } })),
     },
     {
       route: 'POST /group/kick',
       label: '1 member',
-      prepare: async () => {
-        const { owner, members, id } = await fixture(5);
-        return { as: owner, method: 'POST', path: '/group/kick', body: { groupId: id, memberIds: [members[0]] } };
-      },
+      prepare: onFreshGroup(5, ({ owner, members, id }) => ({ as: owner, method: 'POST', path: '/group/kick', body: { groupId: id, memberIds: [members[0]] } })),
     },
     {
       route: 'POST /group/quit',
-      prepare: async () => {
-        const { members, id } = await fixture(5);
-        return { as: members[0] as string, method: 'POST', path: '/group/quit', body: { groupId: id } };
-      },
+      prepare: onFreshGroup(5, ({ members, id }) => ({ as: members[0], method: 'POST', path: '/group/quit', body: { groupId: id } })),
     },
     {
       route: 'POST /group/dismiss',
       label: '10 members',
-      prepare: async () => {
-        const { owner, id } = await fixture(10);
-        return { as: owner, method: 'POST', path: '/group/dismiss', body: { groupId: id } };
-      },
+      prepare: onFreshGroup(10, ({ owner, id }) => ({ as: owner, method: 'POST', path: '/group/dismiss', body: { groupId: id } })),
     },
     {
       route: 'POST /group/transfer',
-      prepare: async () => {
-        const { owner, members, id } = await fixture(5);
-        return { as: owner, method: 'POST', path: '/group/transfer', body: { groupId: id, userId: members[0] } };
-      },
+      prepare: onFreshGroup(5, ({ owner, members, id }) => ({ as: owner, method: 'POST', path: '/group/transfer', body: { groupId: id, userId: members[0] } })),
     },
     {
       route: 'POST /group/set_manager',
       label: '1 member',
-      prepare: async () => {
-        const { owner, members, id } = await fixture(5);
-        return { as: owner, method: 'POST', path: '/group/set_manager', body: { groupId: id, memberIds: [members[0]] } };
-      },
+      prepare: onFreshGroup(5, ({ owner, members, id }) => ({ as: owner, method: 'POST', path: '/group/set_manager', body: { groupId: id, memberIds: [members[0]] } })),
     },
     {
       route: 'POST /group/remove_manager',
       label: '1 manager',
-      prepare: async () => {
-        const { owner, members, id } = await fixture(5);
+      prepare: onFreshGroup(5, async ({ owner, members, id }) => {
         await post(owner, '/group/set_manager', { groupId: id, memberIds: [members[0]] });
         return { as: owner, method: 'POST', path: '/group/remove_manager', body: { groupId: id, memberIds: [members[0]] } };
-      },
+      }),
     },
     {
       route: 'POST /group/rename',
@@ -228,18 +215,14 @@ try {
     },
     {
       route: 'POST /group/fav',
-      prepare: async () => {
-        const { members, id } = await fixture(3);
-        return { as: members[0] as string, method: 'POST', path: '/group/fav', body: { groupId: id } };
-      },
+      prepare: onFreshGroup(3, ({ members, id }) => ({ as: members[0], method: 'POST', path: '/group/fav', body: { groupId: id } })),
     },
     {
       route: 'DELETE /group/fav',
-      prepare: async () => {
-        const { members, id } = await fixture(3);
-        await post(members[0] as string, '/group/fav', { groupId: id });
-        return { as: members[0] as string, method: 'DELETE', path: '/group/fav', body: { groupId: id } };
-      },
+      prepare: onFreshGroup(3, async ({ members, id }) => {
+        await post(members[0], '/group/fav', { groupId: id });
+        return { as: members[0], method: 'DELETE', path: '/group/fav', body: { groupId: id } };
+      }),
     },
     {
       route: 'POST /group/set_bulletin',
@@ -265,11 +248,7 @@ try {
       route: 'POST /group/agree',
       label: 'the owner approves a join request',
       prepare: async () => {
-        const { owner, id } = await fixture(3);
-        await patch(keys.group(id), { certiStatus: 0 });
-        const asker = uid('ask');
-        await warm(asker);
-        await post(asker, '/group/join', { groupId: id });
+        const { owner, id, asker } = await withJoinRequest();
         return { as: owner, method: 'POST', path: '/group/agree', body: { groupId: id, receiverId: asker, status: 1 } };
       },
     },
@@ -281,14 +260,7 @@ try {
     {
       route: 'POST /group/clear_notice',
       label: '1 notice',
-      prepare: async () => {
-        const { owner, id } = await fixture(3);
-        await patch(keys.group(id), { certiStatus: 0 });
-        const asker = uid('ask');
-        await warm(asker);
-        await post(asker, '/group/join', { groupId: id });
-        return { as: owner, method: 'POST', path: '/group/clear_notice', body: {} };
-      },
+      prepare: async () => ({ as: (await withJoinRequest()).owner, method: 'POST', path: '/group/clear_notice', body: {} }),
     },
     {
       route: 'POST /group/mute_all',
@@ -323,10 +295,7 @@ try {
     {
       route: 'POST /group/copy_group',
       label: '10 members',
-      prepare: async () => {
-        const { owner, id } = await fixture(10);
-        return { as: owner, method: 'POST', path: '/group/copy_group', body: { groupId: id, name: 'Copy' } };
-      },
+      prepare: onFreshGroup(10, ({ owner, id }) => ({ as: owner, method: 'POST', path: '/group/copy_group', body: { groupId: id, name: 'Copy' } })),
     },
     {
       route: 'POST /group/exited_list',
@@ -346,7 +315,7 @@ try {
       route: 'GET /group/{id}/members',
       label: '500 members',
       iterations: 20,
-      prepare: async () => ({ as: big.members[0] as string, method: 'GET', path: `/group/${big.id}/members` }),
+      prepare: async () => ({ as: big.members[0], method: 'GET', path: `/group/${big.id}/members` }),
     },
     {
       route: 'GET /user/groups',
@@ -448,14 +417,9 @@ try {
     rows,
     misses: misses.map((r) => (r.label ? `${r.route} (${r.label})` : r.route)),
   });
-  const markdownAt = process.argv.indexOf('--markdown');
-  if (markdownAt !== -1 && process.argv[markdownAt + 1]) writeFileSync(process.argv[markdownAt + 1] as string, markdown(rows));
   console.log(`\n${rows.length} endpoint rows; ${misses.length} miss a target${misses.length ? `: ${misses.map((r) => r.route).join(', ')}` : ''}`);
   meter.destroy();
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  await gateway.close();
 } finally {
   await stack.stop();
 }
@@ -466,17 +430,4 @@ function round(n: number, digits = 1): number {
 }
 function fmt(ms: number): string {
   return `${ms.toFixed(1)} ms`.padStart(9);
-}
-
-function markdown(rows: { route: string; label?: string; p50Ms: number; p95Ms: number; handlerOverheadP50Ms: number; roundTrips: number; readUnits: number; writeUnits: number; floor: Floor; capacityRatio: number }[]): string {
-  const lines = [
-    '| Endpoint | p50 ms | p95 ms | Handler overhead p50 ms | Round trips (target) | Capacity R + W | Minimum R + W | Ratio |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of rows) {
-    lines.push(
-      `| ${r.route}${r.label ? ` (${r.label})` : ''} | ${r.p50Ms} | ${r.p95Ms} | ${r.handlerOverheadP50Ms} | ${r.roundTrips} (≤ ${r.floor.maxRoundTrips}) | ${r.readUnits} + ${r.writeUnits} | ${r.floor.reads} + ${r.floor.writes} | ${r.capacityRatio} |`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
 }

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { percentile, startBenchStack } from './stack.ts';
+import { percentile, startBenchGateway, startPipelineStack } from './stack.ts';
 import { recordResults } from './results.ts';
-import { startFakeRongCloud } from '#tests/helpers/fake-rongcloud.ts';
 
 /**
  * Commit → RongCloud call latency on the local runtime: 200 creates over HTTP against the local
@@ -22,23 +17,13 @@ const GROUPS = Number(process.env.BENCH_GROUPS ?? 200);
  */
 const RATE = Number(process.env.BENCH_RATE ?? 8);
 
-const dataDir = mkdtempSync(join(tmpdir(), 'bench-events-'));
-const fake = await startFakeRongCloud();
-const stack = await startBenchStack('events', {
-  RONGCLOUD_APP_KEY: fake.appKey,
-  RONGCLOUD_APP_SECRET: fake.appSecret,
-  RONGCLOUD_API_URL: fake.url,
-});
-const { dynamo, ddb, tableName } = stack;
+const stack = await startPipelineStack('events');
+const { fake, events } = stack;
 try {
-  const { startLocalEvents } = await import('#infra/local/events.ts');
-  const { createGateway } = await import('#infra/local/gateway.ts');
   const { mintToken } = await import('#infra/local/tokens.ts');
-  const events = await startLocalEvents({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, ddb, startAt: 'latest' });
   const secret = 'bench-secret';
-  const server = createGateway({ secret, log: false });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const gateway = await startBenchGateway({ secret, log: false });
+  const base = gateway.baseUrl;
   try {
     const owner = `bench-owner-${randomBytes(3).toString('hex')}`;
     const token = await mintToken(owner, { name: 'Owner' }, secret);
@@ -89,11 +74,8 @@ try {
       process.exitCode = 1;
     }
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await events.stop();
+    await gateway.close();
   }
 } finally {
-  await fake.close();
   await stack.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

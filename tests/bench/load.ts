@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { percentile, startBenchStack } from './stack.ts';
-import { startFakeRongCloud } from '#tests/helpers/fake-rongcloud.ts';
+import { percentile, startBenchGateway, startPipelineStack } from './stack.ts';
 
 /**
  * `npm run load`: a bounded load run on the local runtime (loopback only; a fixed number of
@@ -32,25 +27,15 @@ if (process.env.LOAD_LOG_LEVEL) process.env.BENCH_LOG_LEVEL ??= process.env.LOAD
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 
-const dataDir = mkdtempSync(join(tmpdir(), 'load-'));
-const fake = await startFakeRongCloud();
 let failed = false;
-const stack = await startBenchStack('load', {
-  RONGCLOUD_APP_KEY: fake.appKey,
-  RONGCLOUD_APP_SECRET: fake.appSecret,
-  RONGCLOUD_API_URL: fake.url,
-});
-const { dynamo, ddb, tableName } = stack;
+const stack = await startPipelineStack('load');
+const { fake, events, tableName } = stack;
 try {
-  const { startLocalEvents } = await import('#infra/local/events.ts');
-  const { createGateway } = await import('#infra/local/gateway.ts');
   const { mintToken } = await import('#infra/local/tokens.ts');
   const { db } = await import('#tests/helpers/db.ts');
-  const events = await startLocalEvents({ dataDir, tableName, dynamoEndpoint: dynamo.endpoint, ddb, startAt: 'latest' });
   const secret = 'load-secret';
-  const server = createGateway({ secret, log: false });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const gateway = await startBenchGateway({ secret, log: false });
+  const base = gateway.baseUrl;
   try {
     const run = randomBytes(3).toString('hex');
     const users = Array.from({ length: USERS }, (_, i) => `load-${run}-u${i}`);
@@ -230,12 +215,9 @@ try {
       console.log('  clean: zero 5xx; every count exact; every event reached RongCloud exactly once');
     }
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await events.stop();
+    await gateway.close();
   }
 } finally {
-  await fake.close();
   await stack.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 if (failed) process.exitCode = 1;

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable, localClient, startDynamoDbLocal, type DynamoDbLocal } from '#infra/local/dynamodb.ts';
+import type { LocalEvents } from '#infra/local/events.ts';
+import type { GatewayOptions } from '#infra/local/gateway.ts';
+import { startFakeRongCloud, type FakeRongCloud } from '#tests/helpers/fake-rongcloud.ts';
 
 /**
  * What every benchmark script starts with: a DynamoDB Local of its own (in memory), one table, and
@@ -61,6 +68,66 @@ export const startBenchStack = async (
       ddb.destroy();
       await dynamo.stop();
     },
+  };
+};
+
+export interface PipelineStack extends BenchStack {
+  /** The fake RongCloud the notifier and the regular-clear worker call (RONGCLOUD_* point at it). */
+  readonly fake: FakeRongCloud;
+  /** `npm start`'s event pipeline: stream relay, local bus, notifier and work queues. */
+  readonly events: LocalEvents;
+}
+
+/**
+ * A bench stack (stream on) with the event pipeline of `npm start` reading it and a fake RongCloud
+ * at the end of it, on a temporary data directory; `stop()` takes all of it down.
+ */
+export const startPipelineStack = async (name: string, env: Record<string, string> = {}): Promise<PipelineStack> => {
+  const dataDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const fake = await startFakeRongCloud();
+  const cleanUp = async () => {
+    await fake.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let stack: BenchStack;
+  try {
+    stack = await startBenchStack(name, { RONGCLOUD_APP_KEY: fake.appKey, RONGCLOUD_APP_SECRET: fake.appSecret, RONGCLOUD_API_URL: fake.url, ...env });
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  try {
+    const { startLocalEvents } = await import('#infra/local/events.ts');
+    const events = await startLocalEvents({ dataDir, tableName: stack.tableName, dynamoEndpoint: stack.dynamo.endpoint, ddb: stack.ddb, startAt: 'latest' });
+    return {
+      ...stack,
+      fake,
+      events,
+      stop: async () => {
+        await events.stop();
+        await stack.stop();
+        await cleanUp();
+      },
+    };
+  } catch (error) {
+    await stack.stop();
+    await cleanUp();
+    throw error;
+  }
+};
+
+/** The local gateway (`npm start`'s) on a free loopback port; import it only after the stack started. */
+export const startBenchGateway = async (options: GatewayOptions): Promise<{ baseUrl: string; close(): Promise<void> }> => {
+  const { createGateway } = await import('#infra/local/gateway.ts');
+  const server = createGateway(options);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 };
 
