@@ -1,10 +1,9 @@
 import { newGroupId } from './domain/ids.ts';
 import type { Deps } from './domain/ports.ts';
-import { createCopyStore } from './store/copy.ts';
 import type { Store } from './store/index.ts';
 import { limits } from './app/limits.ts';
 import { clearing } from './app/store/clearing.ts';
-import { client, commit, tableName } from './app/store/client.ts';
+import { client, commit } from './app/store/client.ts';
 import { controls } from './app/store/controls.ts';
 import { deliveries } from './app/store/deliveries.ts';
 import { departures } from './app/store/departures.ts';
@@ -13,7 +12,6 @@ import { imMirror } from './app/store/im-mirror.ts';
 import { invitations } from './app/store/invitations.ts';
 import { janitor } from './app/store/janitor.ts';
 import { members } from './app/store/members.ts';
-import { membership } from './app/store/membership.ts';
 import { roles } from './app/store/roles.ts';
 import { settings } from './app/store/settings.ts';
 import { users } from './app/store/users.ts';
@@ -40,7 +38,6 @@ export const store: Store = {
   roles,
   settings,
   controls,
-  copy: createCopyStore(client, tableName, membership),
   janitor,
   clearing,
 };
@@ -54,7 +51,6 @@ export const deps: Deps = {
   roles,
   settings,
   controls,
-  copy: store.copy,
   janitor,
   limits,
   now: Date.now,

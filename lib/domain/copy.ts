@@ -15,12 +15,11 @@ import { NOT_MEMBER } from './invitations.ts';
 import type { Group, Profile } from './model.ts';
 import type { GroupsDeps } from './ports.ts';
 
-/**
- * What these operations need from storage. Nothing of its own: the source is read through
- * `deps.groups` / `deps.members` / `deps.users`, and the source's `copiedTime` must change in the
- * copy's own visible-making transaction, which `deps.groups.create(..., copyOf)` commits.
+/*
+ * No storage of its own: the source is read through `deps.groups` / `deps.members` / `deps.users`,
+ * and the source's `copiedTime` changes in the copy's own visible-making transaction, which
+ * `deps.groups.create(..., copyOf)` commits.
  */
-export type CopyStore = Record<never, never>;
 
 /** Why the copy's last transaction was refused (raised by `GroupRepository.create` with `copyOf`). */
 export class CopyConflict extends Error {

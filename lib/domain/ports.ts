@@ -5,7 +5,6 @@ import type { Group, Member, Notice, Profile } from './model.ts';
 import type { RoleStore } from './roles.ts';
 import type { SettingsStore } from './settings.ts';
 import type { ControlsStore } from './controls.ts';
-import type { CopyStore } from './copy.ts';
 import type { JanitorStore } from './janitor.ts';
 
 export type { Notice } from './model.ts';
@@ -110,7 +109,6 @@ export interface Deps {
   roles: RoleStore;
   settings: SettingsStore;
   controls: ControlsStore;
-  copy: CopyStore;
   janitor: JanitorStore;
   limits: Limits;
   now: () => number;

@@ -9,7 +9,6 @@ import { createMembershipWrites } from './membership.ts';
 import { createRoleStore } from './roles.ts';
 import { createSettingsStore } from './settings.ts';
 import { createControlsStore } from './controls.ts';
-import { createCopyStore } from './copy.ts';
 import { createJanitorStore } from './janitor.ts';
 import { createClearingStore } from './clearing.ts';
 import { createMemberRepository } from './members.ts';
@@ -33,7 +32,6 @@ export const createStore = (client: DynamoDBDocumentClient, tableName: string) =
     roles: createRoleStore(client, tableName, membership),
     settings: createSettingsStore(client, tableName, membership),
     controls: createControlsStore(client, tableName, membership),
-    copy: createCopyStore(client, tableName, membership),
     janitor: createJanitorStore(client, tableName, commit),
     clearing: createClearingStore(client, tableName, commit),
   };
