@@ -1,11 +1,22 @@
-import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { keys, type Key } from './keys.ts';
 import { TABLE } from './table.ts';
 
-/** Read helpers shared by the repositories: paginated queries and chunked batch gets. */
+/** Read helpers shared by the repositories: single gets, paginated queries and chunked batch gets. */
 
 const BATCH_GET_LIMIT = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The item at `key` (strongly consistent), parsed by `parse`; null when there is none. */
+export const getParsed = async <T>(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  key: Key,
+  parse: (item: Record<string, unknown>) => T,
+): Promise<T | null> => {
+  const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+  return out.Item ? parse(out.Item) : null;
+};
 
 /** Every item of a query, following `LastEvaluatedKey`. */
 export const queryAll = async (

@@ -3,7 +3,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import * as z from 'zod/mini';
 import '../zod.ts';
 import { CLEAR_RUN_RETENTION_S, type ClearingStore, type ClearRun, type DueClear } from '../domain/clearing.ts';
-import { dueOnSchedule, queryAll } from './batch.ts';
+import { dueOnSchedule, getParsed, queryAll } from './batch.ts';
 import { CommitCancelled, type Commit } from './commit.ts';
 import { writeIf } from './conditional.ts';
 import { keys } from './keys.ts';
@@ -210,10 +210,7 @@ export const createClearingStore = (client: DynamoDBDocumentClient, tableName: s
       );
     },
 
-    async run(groupId, runId) {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: runKey(groupId, runId), ConsistentRead: true }));
-      return out.Item ? parseRun(out.Item) : null;
-    },
+    run: (groupId, runId) => getParsed(client, tableName, runKey(groupId, runId), parseRun),
 
     async group(groupId) {
       const out = await client.send(

@@ -1,7 +1,7 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Group } from '../domain/model.ts';
 import type { GroupReads } from '../domain/ports.ts';
-import { batchGet } from './batch.ts';
+import { batchGet, getParsed } from './batch.ts';
 import { parseGroup } from './items.ts';
 import { keys } from './keys.ts';
 
@@ -10,10 +10,7 @@ import { keys } from './keys.ts';
  * rename too), so the functions that only read groups do not bundle the creation code.
  */
 export const createGroupReads = (client: DynamoDBDocumentClient, tableName: string): GroupReads => ({
-  async get(groupId) {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId), ConsistentRead: true }));
-    return out.Item ? parseGroup(out.Item) : null;
-  },
+  get: (groupId) => getParsed(client, tableName, keys.group(groupId), parseGroup),
 
   async getMany(groupIds) {
     const items = await batchGet(client, tableName, groupIds.map(keys.group));

@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getParsed } from './batch.ts';
 import * as z from 'zod/mini';
 import '../zod.ts';
 import { keys } from './keys.ts';
@@ -22,10 +23,7 @@ export interface ImMirrorStore {
 }
 
 export const createImMirrorStore = (client: DynamoDBDocumentClient, tableName: string): ImMirrorStore => ({
-  async get(groupId) {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.imMirror(groupId), ConsistentRead: true }));
-    return out.Item ? z.parse(mirrorItem, out.Item) : null;
-  },
+  get: (groupId) => getParsed(client, tableName, keys.imMirror(groupId), (item) => z.parse(mirrorItem, item)),
   async put(groupId, mirror) {
     await client.send(
       new PutCommand({ TableName: tableName, Item: { ...keys.imMirror(groupId), kind: 'im-mirror', groupId, ...mirror } }),

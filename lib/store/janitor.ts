@@ -1,8 +1,8 @@
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import '../zod.ts';
 import type { JanitorStore, RepairEntry } from '../domain/janitor.ts';
-import { dueOnSchedule, queryPrefix } from './batch.ts';
+import { dueOnSchedule, getParsed, queryPrefix } from './batch.ts';
 import { MAX_TRANSACTION_ITEMS, type Commit, type Write } from './commit.ts';
 import { parseGroup, parseNotice } from './items.ts';
 import { writeIf } from './conditional.ts';
@@ -33,14 +33,13 @@ export const createJanitorStore = (client: DynamoDBDocumentClient, tableName: st
     return { entries, errors };
   },
 
-  async read(groupId) {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId), ConsistentRead: true }));
-    if (!out.Item) return null;
-    const group = parseGroup(out.Item);
-    const { gsi2pk, gsi2sk } = z.parse(entryOfItem, out.Item);
-    const repair = gsi2pk !== undefined && gsi2sk !== undefined && gsi2pk === keys.repairSchedule(groupId, 0).gsi2pk;
-    return { group, repairDueAt: repair ? dueAtOf(gsi2sk) : null };
-  },
+  read: (groupId) =>
+    getParsed(client, tableName, keys.group(groupId), (item) => {
+      const group = parseGroup(item);
+      const { gsi2pk, gsi2sk } = z.parse(entryOfItem, item);
+      const repair = gsi2pk !== undefined && gsi2sk !== undefined && gsi2pk === keys.repairSchedule(groupId, 0).gsi2pk;
+      return { group, repairDueAt: repair ? dueAtOf(gsi2sk) : null };
+    }),
 
   async abandon(groupId, now) {
     return writeIf(() =>

@@ -1,6 +1,6 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberRepository } from '../domain/ports.ts';
-import { batchGet, queryAll, queryPrefix } from './batch.ts';
+import { batchGet, getParsed, queryAll, queryPrefix } from './batch.ts';
 import { keys } from './keys.ts';
 import { parseMember } from './items.ts';
 import { TABLE } from './table.ts';
@@ -33,10 +33,7 @@ export const createMemberRepository = (client: DynamoDBDocumentClient, tableName
     return last === undefined ? { members } : { members, after: last };
   },
 
-  async get(groupId, userId) {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.member(groupId, userId), ConsistentRead: true }));
-    return out.Item ? parseMember(out.Item) : null;
-  },
+  get: (groupId, userId) => getParsed(client, tableName, keys.member(groupId, userId), parseMember),
 
   async currentAmong(groupId, userIds) {
     const items = await batchGet(client, tableName, userIds.map((userId) => keys.member(groupId, userId)), true);

@@ -1,7 +1,7 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ExitRecord, Group, Member, Notice } from '../domain/model.ts';
 import type { DomainEvent } from '../events/index.ts';
-import { batchGet } from './batch.ts';
+import { batchGet, getParsed } from './batch.ts';
 import { CommitCancelled, type Commit, type Write } from './commit.ts';
 import { exitToItem, inboxToItem, memberToItem, noticeToItem, parseGroup, parseMember, parseNotice } from './items.ts';
 import { keys } from './keys.ts';
@@ -175,23 +175,15 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
   };
 
   const reads = {
-    async group(groupId: string): Promise<Group | null> {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupId), ConsistentRead: true }));
-      return out.Item ? parseGroup(out.Item) : null;
-    },
-    async member(groupId: string, userId: string): Promise<Member | null> {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.member(groupId, userId), ConsistentRead: true }));
-      return out.Item ? parseMember(out.Item) : null;
-    },
+    group: (groupId: string): Promise<Group | null> => getParsed(client, tableName, keys.group(groupId), parseGroup),
+    member: (groupId: string, userId: string): Promise<Member | null> => getParsed(client, tableName, keys.member(groupId, userId), parseMember),
     /** The members among `userIds` (strongly consistent), by user id. */
     async members(groupId: string, userIds: readonly string[]): Promise<Map<string, Member>> {
       const items = await batchGet(client, tableName, userIds.map((u) => keys.member(groupId, u)), true);
       return new Map(items.map(parseMember).map((m): [string, Member] => [m.userId, m]));
     },
-    async notice(groupId: string, type: number, receiverId: string): Promise<Notice | null> {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: keys.notice(groupId, type, receiverId), ConsistentRead: true }));
-      return out.Item ? parseNotice(out.Item) : null;
-    },
+    notice: (groupId: string, type: number, receiverId: string): Promise<Notice | null> =>
+      getParsed(client, tableName, keys.notice(groupId, type, receiverId), parseNotice),
     /** The group and the memberships of `userIds`, in one strongly consistent batch read. */
     async snapshot(groupId: string, userIds: readonly string[]): Promise<{ group: Group | null; members: Map<string, Member> }> {
       const items = await batchGet(client, tableName, [keys.group(groupId), ...userIds.map((u) => keys.member(groupId, u))], true);
