@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ExitRecord, Group, Member, Notice } from '../domain/model.ts';
+import { Role, type ExitRecord, type Group, type Member, type Notice } from '../domain/model.ts';
 import type { DomainEvent } from '../events/index.ts';
 import { batchGet, getParsed } from './batch.ts';
 import { CommitCancelled, type Commit, type Write } from './commit.ts';
@@ -17,6 +17,23 @@ import { keys } from './keys.ts';
  * - A member leaves: the member item (must exist, with the role the caller saw) and −1 on the count.
  * - A departure leaves an exit record; a re-admission deletes it (by key, whether or not there is one).
  */
+
+/** Reads of a snapshot while its items disagree (a torn read lasts as long as one transaction's commit). */
+const SNAPSHOT_READS = 5;
+
+/**
+ * Whether the members read agree with the group item read about roles, as every committed state
+ * does (docs/invariants.md): role 0 exactly for `creatorId`, role 2 exactly for `managerIds`.
+ * Only an active group is held to it.
+ */
+export const rolesAgree = (group: Group | null, members: ReadonlyMap<string, Member>): boolean => {
+  if (!group || group.status !== 'active') return true;
+  for (const member of members.values()) {
+    if ((member.role === Role.owner) !== (member.userId === group.creatorId)) return false;
+    if ((member.role === Role.manager) !== group.managerIds.includes(member.userId)) return false;
+  }
+  return true;
+};
 
 /** A write and what its failed condition means (the domain error to raise). */
 export interface Guarded {
@@ -184,12 +201,22 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
     },
     notice: (groupId: string, type: number, receiverId: string): Promise<Notice | null> =>
       getParsed(client, tableName, keys.notice(groupId, type, receiverId), parseNotice),
-    /** The group and the memberships of `userIds`, in one strongly consistent batch read. */
+    /**
+     * The group and the memberships of `userIds`, in one strongly consistent batch read. A batch
+     * read is not isolated: it can see a transaction (a transfer, a role change) committed between
+     * two of its items, and answer an owner by the member items that the group item does not name.
+     * Such a torn read is read again (at most SNAPSHOT_READS times in all), so decisions and denial
+     * messages rest on roles that agree; the writes' conditions still guard whatever is decided.
+     */
     async snapshot(groupId: string, userIds: readonly string[]): Promise<{ group: Group | null; members: Map<string, Member> }> {
-      const items = await batchGet(client, tableName, [keys.group(groupId), ...userIds.map((u) => keys.member(groupId, u))], true);
-      const meta = items.find((item) => item.sk === 'META');
-      const members = items.filter((item) => item.sk !== 'META').map(parseMember);
-      return { group: meta ? parseGroup(meta) : null, members: new Map(members.map((m): [string, Member] => [m.userId, m])) };
+      const itemKeys = [keys.group(groupId), ...userIds.map((u) => keys.member(groupId, u))];
+      for (let read = 1; ; read++) {
+        const items = await batchGet(client, tableName, itemKeys, true);
+        const meta = items.find((item) => item.sk === 'META');
+        const group = meta ? parseGroup(meta) : null;
+        const members = new Map(items.filter((item) => item.sk !== 'META').map(parseMember).map((m): [string, Member] => [m.userId, m]));
+        if (read >= SNAPSHOT_READS || rolesAgree(group, members)) return { group, members };
+      }
     },
   };
 

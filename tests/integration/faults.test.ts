@@ -13,7 +13,7 @@ import { ensureTable, localClient } from '#infra/local/dynamodb.ts';
 import { KEPT_CHANGING } from '#lib/domain/stale.ts';
 import { keys } from '#lib/store/keys.ts';
 import { users } from '#tests/helpers/checks.ts';
-import { db, eventsFor } from '#tests/helpers/db.ts';
+import { db, eventsFor, getItem } from '#tests/helpers/db.ts';
 import { api, createGroup, type Reply } from '#tests/helpers/endpoints.ts';
 
 /**
@@ -396,6 +396,49 @@ describe('faults at the repository seam', () => {
       installed.splice(0).forEach((n) => store.client.middlewareStack.remove(n));
       expect(await scanTable()).toEqual(before);
       await expectExactCounts();
+    });
+  });
+
+  describe('a torn batch read (a transaction committed between its items) is read again', () => {
+    it('set_manager racing a transfer: the old owner gets 401, never "Cannot set the group creator."', async () => {
+      // What CI once saw: set_manager's batch read returned the group item and the caller's member
+      // item from before the transfer, the new owner's member item from after. Reproduced exactly:
+      // the first batch read of the group keeps the "before" copies of those two items, lets the
+      // transfer commit, then answers them with the new owner's item as the table now has it.
+      const [owner, a] = users('owner', 'a');
+      const groupId = await createGroup(owner, [a]);
+      const name = `torn-read-${++sequence}`;
+      let torn = 0;
+      let striking = false;
+      const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+        if (context.commandName !== 'BatchGetItemCommand' || striking || torn > 0) return next(args);
+        striking = true;
+        const before = [await getItem(keys.group(groupId)), await getItem(keys.member(groupId, owner))];
+        expect((await api.transfer(owner, { groupId, userId: a })).status).toBe(200);
+        const result = await next(args);
+        // lib-dynamodb has already unmarshalled the answer at this step.
+        const output = result.output as { Responses?: Record<string, Record<string, unknown>[]> };
+        const items = output.Responses?.[process.env.TABLE_NAME as string] ?? [];
+        for (const old of before) {
+          const at = items.findIndex((item) => item.pk === old?.pk && item.sk === old?.sk);
+          expect(at).toBeGreaterThanOrEqual(0);
+          items[at] = old as Record<string, unknown>;
+        }
+        torn++;
+        return result;
+      };
+      store.client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
+      installed.push(name);
+
+      const reply = await api.setManager(owner, { groupId, memberIds: [a] });
+
+      expect(torn).toBe(1);
+      expect(reply.status, JSON.stringify(reply.body)).toBe(401);
+      expect(reply.body).toEqual({ code: 401, message: 'No permission to set up an manager.' });
+      const group = await getItem(keys.group(groupId));
+      expect({ creatorId: group?.creatorId, managerIds: group?.managerIds }).toEqual({ creatorId: a, managerIds: [] });
+      expect((await getItem(keys.member(groupId, a)))?.role).toBe(0);
+      expect((await getItem(keys.member(groupId, owner)))?.role).toBe(1);
     });
   });
 
