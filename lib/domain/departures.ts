@@ -138,7 +138,9 @@ const exitRecord = (
 
 /**
  * POST /group/kick. The owner may kick anyone but themself; a manager may kick plain members only.
- * Every listed id must be a member (checked for each, nothing written otherwise).
+ * Every listed id must be a member (checked for each, nothing written otherwise). A kick larger than
+ * one transaction that meets a concurrent change after its first chunk committed goes on for the
+ * members not yet removed, skipping those who left meanwhile, and answers 200.
  */
 export const kickMembers = async (deps: DeparturesDeps, callerId: string, input: { groupId: string; memberIds: string[] }): Promise<void> => {
   const ids = [...new Set(input.memberIds)];
@@ -148,6 +150,9 @@ export const kickMembers = async (deps: DeparturesDeps, callerId: string, input:
   await retrying(async (_attempt, last) => {
     // After a partial kick met a concurrent change, only the members not yet removed are left.
     const pending = last ? ids.filter((id) => last.remaining.includes(id)) : ids;
+    // Part of the kick is committed (and announced): listed users who left meanwhile are what the
+    // kick wanted, not an error over a change already partly made.
+    const partly = pending.length < ids.length;
     const announce = !last?.announced;
     // A kick of up to one batch read is decided in one round (everything is named by the request);
     // larger ones first check the caller, so a stranger cannot make us read thousands of items.
@@ -159,12 +164,12 @@ export const kickMembers = async (deps: DeparturesDeps, callerId: string, input:
     if (pending.includes(group.creatorId)) throw new NotAllowed(CANNOT_KICK_HOST);
     if (!caller || caller.role === Role.member) throw new Forbidden(NOT_MANAGER);
     // memberCount is exact: more ids than other members means some id is not a member.
-    if (pending.length > group.memberCount - 1) throw new InvalidInput(NONE_MEMBER);
+    if (!partly && pending.length > group.memberCount - 1) throw new InvalidInput(NONE_MEMBER);
 
     const { members, profiles } = early ?? (await readTargets(deps, groupId, callerId, pending));
-    const targets = pending.map((id) => members.get(id));
-    if (targets.some((m) => m === undefined)) throw new InvalidInput(NONE_MEMBER);
-    const kicked = targets as Member[];
+    if (!partly && pending.some((id) => !members.has(id))) throw new InvalidInput(NONE_MEMBER);
+    const kicked = pending.flatMap((id) => members.get(id) ?? []);
+    if (kicked.length === 0) return;
     if (kicked.some((m) => m.role === Role.owner)) throw new Stale(pending, !announce); // ownership moved since the group was read
     if (caller.role === Role.manager && kicked.some((m) => m.role === Role.manager)) throw new Forbidden(MANAGER_KICKS_MANAGER);
 

@@ -108,6 +108,20 @@ export class InvitationConflict extends Error {
   }
 }
 
+/**
+ * Raised by the store when a change of several transactions failed after some of them committed
+ * (each with its events): `committed` is what landed, `failure` why the next one did not.
+ */
+export class PartlyCommitted extends Error {
+  constructor(
+    readonly committed: ChangePart,
+    readonly failure: unknown,
+  ) {
+    super(`part of the change committed, then: ${failure instanceof Error ? failure.message : String(failure)}`);
+    this.name = 'PartlyCommitted';
+  }
+}
+
 /** What these operations need from storage (implemented in lib/store/invitations.ts). */
 export interface InvitationStore {
   /** The members among `userIds` (strongly consistent), by user id. */
@@ -117,7 +131,8 @@ export interface InvitationStore {
   /**
    * Commits the change: one transaction, or ordered chunks of at most 100 items when it does not fit
    * (admissions first), each atomic with its own events. Throws `InvitationConflict` when a
-   * condition failed (later chunks are then not written).
+   * condition failed (later chunks are then not written), wrapped in `PartlyCommitted` when earlier
+   * chunks had committed.
    */
   commit(change: InvitationChange): Promise<void>;
   /** The notices in a user's notice list (their pointers). */
@@ -201,15 +216,28 @@ class StaleDecision extends Error {}
 
 /**
  * Commits `change`, turning a refusal into the answer it means; `limit` words the answer for a user at
- * their group limit.
+ * their group limit. When the change failed after part of it committed, `committed` hears of that
+ * part first.
  */
-const commit = async (deps: InvitationsDeps, change: InvitationChange, limit: (userId: string) => DomainError): Promise<void> => {
+const commit = async (
+  deps: InvitationsDeps,
+  change: InvitationChange,
+  limit: (userId: string) => DomainError,
+  committed?: (part: ChangePart) => void,
+): Promise<void> => {
   try {
     await deps.invitations.commit(change);
-  } catch (error) {
+  } catch (thrown) {
+    let error = thrown;
+    const partly = error instanceof PartlyCommitted;
+    if (error instanceof PartlyCommitted) {
+      committed?.(error.committed);
+      error = error.failure;
+    }
     if (!(error instanceof InvitationConflict)) throw error;
     const c = error.conflict;
-    if (c.kind === 'member') throw new InvalidInput(EXISTING_MEMBER);
+    // After part of the change committed, a user who became a member meanwhile is left out on the next read.
+    if (c.kind === 'member' && !partly) throw new InvalidInput(EXISTING_MEMBER);
     if (c.kind === 'limit') throw limit(c.userId);
     if (c.kind === 'group') {
       activeGroup(c.group);
@@ -243,84 +271,131 @@ export interface AddResult {
  * POST /group/add. Members only. Users who asked to be asked (`groupVerify` 0) get an invitation
  * (3); the others wait for the owner or a manager when a plain member invites into a certified group
  * (2), or are admitted (1). Opened users are listed first, as the reference does.
+ *
+ * An add too large for one transaction commits in ordered chunks, each with its own events. When a
+ * concurrent change stops a later chunk, what committed stays (it is announced already): the add
+ * reads and decides again for the users not yet handled (leaving out any who became members
+ * meanwhile), and if that cannot go on (the group filled up, the caller was removed, ...) it answers
+ * 200 with the users it did add or invite, never an error over a change it partly made.
  */
-export const addMembers = (deps: InvitationsDeps, callerId: string, input: { groupId: string; memberIds: string[] }): Promise<AddResult[]> =>
-  decideFresh(async () => {
-    const { groupId } = input;
-    if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
-    const targets = [...new Set(input.memberIds)];
-    const now = deps.now();
-    const [found, members, profiles, notices] = await Promise.all([
-      deps.groups.get(groupId),
-      deps.invitations.members(groupId, [callerId, ...targets]),
-      deps.users.getProfiles(targets),
-      deps.invitations.notices(targets.flatMap((u) => [noticeKey(groupId, NoticeType.invitee, u), noticeKey(groupId, NoticeType.manager, u)])),
-    ]);
-    const group = activeGroup(found);
-    const caller = members.get(callerId);
-    if (!caller) throw new Forbidden(NOT_MEMBER);
-    if (targets.some((u) => members.has(u))) throw new InvalidInput(EXISTING_MEMBER);
+export const addMembers = async (deps: InvitationsDeps, callerId: string, input: { groupId: string; memberIds: string[] }): Promise<AddResult[]> => {
+  const requested = [...new Set(input.memberIds)];
+  /** Users this request added or invited in chunks that committed before a failure. */
+  const done = new Map<string, AddResult['status']>();
+  const record = (part: ChangePart) => {
+    for (const userId of part.admitted) done.set(userId, AddStatus.added);
+    for (const n of part.notices) done.set(n.receiverId, n.type === NoticeType.invitee ? AddStatus.waitingInvitee : AddStatus.waitingManager);
+  };
+  /** Each handled user once, in the request's order, invitations first (the reference's order). */
+  const results = (statuses: ReadonlyMap<string, AddResult['status']>): AddResult[] => {
+    const handled = requested.flatMap((id) => {
+      const status = statuses.get(id);
+      return status === undefined ? [] : [{ id, status }];
+    });
+    return [...handled.filter((r) => r.status === AddStatus.waitingInvitee), ...handled.filter((r) => r.status !== AddStatus.waitingInvitee)];
+  };
+  try {
+    return await decideFresh(async () => {
+      const handled = await addOnce(deps, callerId, input, done, record);
+      return results(new Map([...done, ...handled]));
+    });
+  } catch (error) {
+    if (done.size === 0) throw error;
+    return results(done);
+  }
+};
 
-    const { maxUserGroups } = deps.limits;
-    const field = (userId: string) => `memberIds[${input.memberIds.indexOf(userId)}]`;
-    const profile = (userId: string) => profiles.get(userId) as Profile;
-    const opened = targets.filter((u) => profile(u).groupVerify === 0);
-    const closed = targets.filter((u) => profile(u).groupVerify !== 0);
-    const needsApproval = caller.role === Role.member && group.certiStatus === 0;
-    const admitted = needsApproval ? [] : closed;
-    if (group.memberCount + admitted.length > group.maxMemberCount) throw new InvalidInput(groupFull(group.maxMemberCount));
-    const atLimit = admitted.find((u) => profile(u).groupCount >= maxUserGroups);
-    if (atLimit !== undefined) throw new Rejected(BusinessCodes.userGroupLimit, userAtLimit(field(atLimit), maxUserGroups));
+/**
+ * One read → decide → commit of an add, for the requested users not in `done`; answers the status
+ * of each user it handled. Hears of chunks that committed before a failure through `record`.
+ */
+const addOnce = async (
+  deps: InvitationsDeps,
+  callerId: string,
+  input: { groupId: string; memberIds: string[] },
+  done: ReadonlyMap<string, AddResult['status']>,
+  record: (part: ChangePart) => void,
+): Promise<Map<string, AddResult['status']>> => {
+  const { groupId } = input;
+  if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
+  const pending = [...new Set(input.memberIds)].filter((u) => !done.has(u));
+  if (pending.length === 0) return new Map();
+  const now = deps.now();
+  const [found, members, profiles, notices] = await Promise.all([
+    deps.groups.get(groupId),
+    deps.invitations.members(groupId, [callerId, ...pending]),
+    deps.users.getProfiles(pending),
+    deps.invitations.notices(pending.flatMap((u) => [noticeKey(groupId, NoticeType.invitee, u), noticeKey(groupId, NoticeType.manager, u)])),
+  ]);
+  const group = activeGroup(found);
+  const caller = members.get(callerId);
+  if (!caller) throw new Forbidden(NOT_MEMBER);
+  // A member among the users is the reference's 400; once part of this add committed, users who
+  // became members meanwhile are left out instead.
+  if (done.size === 0 && pending.some((u) => members.has(u))) throw new InvalidInput(EXISTING_MEMBER);
+  const targets = pending.filter((u) => !members.has(u));
 
-    const existing = (type: NoticeType, u: string) => notices.find((n) => sameKey(n, noticeKey(groupId, type, u)));
-    const invite = (type: NoticeType, receiverId: string, viewerIds: string[]) =>
-      waitingNotice(deps, now, { groupId, type, receiverId, requesterId: callerId, viewerIds }, existing(type, receiverId));
-    const staff = staffOf(group);
+  const { maxUserGroups } = deps.limits;
+  const field = (userId: string) => `memberIds[${input.memberIds.indexOf(userId)}]`;
+  const profile = (userId: string) => profiles.get(userId) as Profile;
+  const opened = targets.filter((u) => profile(u).groupVerify === 0);
+  const closed = targets.filter((u) => profile(u).groupVerify !== 0);
+  const needsApproval = caller.role === Role.member && group.certiStatus === 0;
+  const admitted = needsApproval ? [] : closed;
+  if (group.memberCount + admitted.length > group.maxMemberCount) throw new InvalidInput(groupFull(group.maxMemberCount));
+  const atLimit = admitted.find((u) => profile(u).groupCount >= maxUserGroups);
+  if (atLimit !== undefined) throw new Rejected(BusinessCodes.userGroupLimit, userAtLimit(field(atLimit), maxUserGroups));
 
-    await commit(
-      deps,
-      {
-        groupId,
-        now,
-        maxUserGroups,
-        maxMemberCount: group.maxMemberCount,
-        expect: { certiStatus: group.certiStatus, member: { userId: callerId, role: caller.role } },
-        admit: admitted.map((u) => ({ member: newMember(groupId, u, now), expire: expiryOf(notices, u, now) })),
-        notices: [
-          ...opened.map((u) => invite(NoticeType.invitee, u, [u])),
-          ...(needsApproval ? closed.map((u) => invite(NoticeType.manager, u, staff)) : []),
-        ],
-        events: (part) => {
-          const events: DomainEvent[] = [];
-          for (const type of [NoticeType.invitee, NoticeType.manager]) {
-            const receiverIds = part.notices.filter((n) => n.type === type).map((n) => n.receiverId);
-            if (receiverIds.length === 0) continue;
-            events.push(
-              domainEvent('GroupInvited', {
-                groupId,
-                requesterId: callerId,
-                receiverIds,
-                recipientIds: type === NoticeType.invitee ? receiverIds : staff,
-                noticeType: type,
-                status: NoticeStatus.waiting,
-                timestamp: now,
-              }),
-            );
-          }
-          if (part.admitted.length > 0) {
-            events.push(domainEvent('MembersJoined', { groupId, operatorId: callerId, memberIds: part.admitted, timestamp: now }));
-          }
-          return events;
-        },
+  const existing = (type: NoticeType, u: string) => notices.find((n) => sameKey(n, noticeKey(groupId, type, u)));
+  const invite = (type: NoticeType, receiverId: string, viewerIds: string[]) =>
+    waitingNotice(deps, now, { groupId, type, receiverId, requesterId: callerId, viewerIds }, existing(type, receiverId));
+  const staff = staffOf(group);
+
+  await commit(
+    deps,
+    {
+      groupId,
+      now,
+      maxUserGroups,
+      maxMemberCount: group.maxMemberCount,
+      expect: { certiStatus: group.certiStatus, member: { userId: callerId, role: caller.role } },
+      admit: admitted.map((u) => ({ member: newMember(groupId, u, now), expire: expiryOf(notices, u, now) })),
+      notices: [
+        ...opened.map((u) => invite(NoticeType.invitee, u, [u])),
+        ...(needsApproval ? closed.map((u) => invite(NoticeType.manager, u, staff)) : []),
+      ],
+      events: (part) => {
+        const events: DomainEvent[] = [];
+        for (const type of [NoticeType.invitee, NoticeType.manager]) {
+          const receiverIds = part.notices.filter((n) => n.type === type).map((n) => n.receiverId);
+          if (receiverIds.length === 0) continue;
+          events.push(
+            domainEvent('GroupInvited', {
+              groupId,
+              requesterId: callerId,
+              receiverIds,
+              recipientIds: type === NoticeType.invitee ? receiverIds : staff,
+              noticeType: type,
+              status: NoticeStatus.waiting,
+              timestamp: now,
+            }),
+          );
+        }
+        if (part.admitted.length > 0) {
+          events.push(domainEvent('MembersJoined', { groupId, operatorId: callerId, memberIds: part.admitted, timestamp: now }));
+        }
+        return events;
       },
-      (u) => new Rejected(BusinessCodes.userGroupLimit, userAtLimit(field(u), maxUserGroups)),
-    );
+    },
+    (u) => new Rejected(BusinessCodes.userGroupLimit, userAtLimit(field(u), maxUserGroups)),
+    record,
+  );
 
-    return [
-      ...opened.map((id) => ({ id, status: AddStatus.waitingInvitee })),
-      ...closed.map((id) => ({ id, status: needsApproval ? AddStatus.waitingManager : AddStatus.added })),
-    ];
-  });
+  return new Map<string, AddResult['status']>([
+    ...opened.map((id): [string, AddResult['status']] => [id, AddStatus.waitingInvitee]),
+    ...closed.map((id): [string, AddResult['status']] => [id, needsApproval ? AddStatus.waitingManager : AddStatus.added]),
+  ]);
+};
 
 /**
  * POST /group/join. The caller joins an active group; with certification on (certiStatus 0) they

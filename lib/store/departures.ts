@@ -1,13 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   Stale,
-  NONE_MEMBER,
   NOT_MEMBER,
   type Departure,
   type DepartureStore,
   type KickPlan,
 } from '../domain/departures.ts';
-import { Forbidden, InvalidInput, NotFound } from '../domain/errors.ts';
+import { Forbidden, NotFound } from '../domain/errors.ts';
 import { CLEANUP_GRACE_MS } from '../domain/janitor.ts';
 import { UNKNOWN_GROUP } from '../domain/groups.ts';
 import { Role } from '../domain/model.ts';
@@ -29,8 +28,9 @@ import type { Guarded, MembershipWrites } from './membership.ts';
  * ever removed without the event; chunks that change `managerIds` follow one by one (each guards
  * the list the previous one left); the plain members' chunks then go in parallel waves. If a chunk
  * fails, the chunks already committed stay committed (each is exact on its own) and the error is
- * reported: a failed condition as its domain error, a concurrent change as `Stale` naming the
- * members still to remove (the domain re-decides for them).
+ * reported: a failed condition as its domain error, a concurrent change (a leaver gone or with
+ * another role, the group moved) as `Stale` naming the members still to remove (the domain
+ * re-decides for them).
  */
 
 /** Plain members' chunks written at once. */
@@ -103,7 +103,8 @@ export const createDepartureStore = (client: DynamoDBDocumentClient, tableName: 
     await commit(
       [
         w.group(groupId, -chunk.length, now, groupFails, extra),
-        ...chunk.flatMap((d) => leaving(groupId, d, () => new InvalidInput(NONE_MEMBER))),
+        // A leaver gone since the read is a change like any other: the domain reads and decides again.
+        ...chunk.flatMap((d) => leaving(groupId, d, () => new Stale())),
       ],
       events,
       now,

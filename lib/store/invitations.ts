@@ -1,6 +1,8 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   InvitationConflict,
+  PartlyCommitted,
+  type ChangePart,
   type Conflict,
   type Expectations,
   type InvitationStore,
@@ -22,7 +24,8 @@ import type { Guarded, MembershipWrites } from './membership.ts';
  * them), the acting member's role, the new members with their group counts, their exit records and
  * waiting notices, the notices written and the one answered (still waiting, unexpired, addressed to
  * the caller), and the events. A change larger than one transaction is split into ordered chunks
- * (admissions first), each carrying the same guards and its own events.
+ * (admissions first), each carrying the same guards and its own events; when one fails after
+ * others committed, the error says what committed (`PartlyCommitted`).
  */
 
 /** Events one chunk may carry (add: two GroupInvited and one MembersJoined). */
@@ -180,6 +183,7 @@ export const createInvitationStore = (client: DynamoDBDocumentClient, tableName:
         size += unit.writes.length;
       }
 
+      const committed: ChangePart = { admitted: [], notices: [] };
       for (const [i, chunk] of chunks.entries()) {
         const admitted = chunk.flatMap((u) => (u.admitted === undefined ? [] : [u.admitted]));
         const notices = chunk.flatMap((u) => (u.notice ? [u.notice] : []));
@@ -195,9 +199,12 @@ export const createInvitationStore = (client: DynamoDBDocumentClient, tableName:
           await m.commitGuarded(guarded, change.events({ admitted, notices }), now + i);
         } catch (error) {
           // Cancelled without a failed condition: it kept colliding with concurrent transactions.
-          if (error instanceof CommitCancelled) throw new InvitationConflict({ kind: 'stale' });
-          throw error;
+          const failure = error instanceof CommitCancelled ? new InvitationConflict({ kind: 'stale' }) : error;
+          // The chunks before this one stay committed, events and all: the domain answers for them.
+          throw i === 0 ? failure : new PartlyCommitted({ admitted: [...committed.admitted], notices: [...committed.notices] }, failure);
         }
+        committed.admitted.push(...admitted);
+        committed.notices.push(...notices);
       }
     },
 

@@ -13,6 +13,7 @@ import { ensureTable, localClient } from '#infra/local/dynamodb.ts';
 import { KEPT_CHANGING } from '#lib/domain/stale.ts';
 import { keys } from '#lib/store/keys.ts';
 import { users } from '#tests/helpers/checks.ts';
+import { uniqueUserId } from '#tests/helpers/ids.ts';
 import { db, eventsFor, getItem } from '#tests/helpers/db.ts';
 import { api, createGroup, type Reply } from '#tests/helpers/endpoints.ts';
 
@@ -395,6 +396,135 @@ describe('faults at the repository seam', () => {
       expect(injection.injected).toBe(4);
       installed.splice(0).forEach((n) => store.client.middlewareStack.remove(n));
       expect(await scanTable()).toEqual(before);
+      await expectExactCounts();
+    });
+  });
+
+  describe('a large add (several transactions) stopped after its first: 200 for what it did, never an error over a partial change', () => {
+    /**
+     * Runs `between` (a real concurrent change, through the real handlers) just before the add's
+     * second transaction is sent: the first chunk has committed, the second then meets the change.
+     */
+    const beforeSecondTransaction = (between: () => Promise<void>) => {
+      const name = `between-chunks-${++sequence}`;
+      const seen = { transactions: 0 };
+      let running = false;
+      const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+        if (context.commandName !== 'TransactWriteItemsCommand' || running) return next(args);
+        if (++seen.transactions === 2) {
+          running = true;
+          await between();
+          running = false;
+        }
+        return next(args);
+      };
+      store.client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
+      installed.push(name);
+      return seen;
+    };
+    /** 40 fresh users: two transactions' worth of admissions (about 31 fit in one). */
+    const forty = (prefix: string) => Array.from({ length: 40 }, (_, i) => uniqueUserId(`${prefix}${String(i).padStart(2, '0')}`));
+    const joinedBy = async (groupId: string, operatorId: string) =>
+      (await eventsFor(groupId)).filter((e) => e.detailType === 'MembersJoined' && e.detail.operatorId === operatorId).flatMap((e) => e.detail.memberIds as string[]);
+    const memberIds = async (groupId: string) =>
+      (await scanTable()).filter((i) => i.pk === keys.group(groupId).pk && String(i.sk).startsWith('MEMBER#')).map((i) => String(i.userId));
+
+    it('certification switched on between the chunks: the rest wait for approval (status 2), counts exact', async () => {
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      const targets = forty('t');
+      const seen = beforeSecondTransaction(async () => {
+        expect((await api.setCertification(owner, { groupId, certiStatus: 0 })).status).toBe(200);
+      });
+
+      const reply = await api.add(bob, { groupId, memberIds: targets });
+
+      expect(seen.transactions).toBeGreaterThan(2);
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      const joined = await joinedBy(groupId, bob);
+      expect(joined.length).toBeGreaterThan(0);
+      expect(joined.length).toBeLessThan(targets.length);
+      const rest = targets.filter((u) => !joined.includes(u));
+      expect(reply.body.result).toEqual([...joined.map((id) => ({ id, status: 1 })), ...rest.map((id) => ({ id, status: 2 }))]);
+      expect(joined).toEqual(targets.slice(0, joined.length));
+      expect((await memberIds(groupId)).sort()).toEqual([owner, bob, ...joined].sort());
+      const invited = (await eventsFor(groupId)).filter((e) => e.detailType === 'GroupInvited');
+      expect(invited.map((e) => e.detail)).toEqual([expect.objectContaining({ requesterId: bob, receiverIds: rest, noticeType: 2, recipientIds: [owner] })]);
+      await expectExactCounts();
+    });
+
+    it('a user of the second chunk joins by themselves between the chunks: left out, the others added', async () => {
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      const targets = forty('u');
+      const joiner = targets.at(-1) as string;
+      beforeSecondTransaction(async () => {
+        expect((await api.join(joiner, { groupId })).status).toBe(200);
+      });
+
+      const reply = await api.add(owner, { groupId, memberIds: targets });
+
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      const added = targets.filter((u) => u !== joiner);
+      expect(reply.body.result).toEqual(added.map((id) => ({ id, status: 1 })));
+      expect(await joinedBy(groupId, owner)).toEqual(added);
+      expect(await joinedBy(groupId, joiner)).toEqual([joiner]);
+      expect((await memberIds(groupId)).sort()).toEqual([owner, bob, ...targets].sort());
+      await expectExactCounts();
+    });
+
+    it('the caller is kicked between the chunks: 200 with the users of the first chunk only, nothing more written', async () => {
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      const targets = forty('k');
+      beforeSecondTransaction(async () => {
+        expect((await api.kick(owner, { groupId, memberIds: [bob] })).status).toBe(200);
+      });
+
+      const reply = await api.add(bob, { groupId, memberIds: targets });
+
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      const joined = await joinedBy(groupId, bob);
+      expect(joined.length).toBeGreaterThan(0);
+      expect(joined).toEqual(targets.slice(0, joined.length));
+      expect(reply.body.result).toEqual(joined.map((id) => ({ id, status: 1 })));
+      expect((await memberIds(groupId)).sort()).toEqual([owner, ...joined].sort());
+      expect((await eventsFor(groupId)).filter((e) => e.detailType === 'GroupInvited')).toEqual([]);
+      await expectExactCounts();
+    });
+  });
+
+  describe('a large kick stopped after its first transaction goes on for the rest', () => {
+    it('a member of the second chunk quits between the chunks: 200, every listed user gone, one MembersKicked', async () => {
+      const [owner] = users('owner');
+      const targets = Array.from({ length: 40 }, (_, i) => uniqueUserId(`m${String(i).padStart(2, '0')}`));
+      const groupId = await createGroup(owner, [...targets, uniqueUserId('stays')]);
+      const quitter = targets.at(-1) as string;
+      const name = `between-kick-chunks-${++sequence}`;
+      let transactions = 0;
+      let running = false;
+      const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+        if (context.commandName !== 'TransactWriteItemsCommand' || running) return next(args);
+        if (++transactions === 2) {
+          running = true;
+          expect((await api.quit(quitter, { groupId })).status).toBe(200);
+          running = false;
+        }
+        return next(args);
+      };
+      store.client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
+      installed.push(name);
+
+      const reply = await api.kick(owner, { groupId, memberIds: targets });
+
+      expect(transactions).toBeGreaterThan(2);
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      const left = (await scanTable()).filter((i) => i.pk === keys.group(groupId).pk && String(i.sk).startsWith('MEMBER#'));
+      expect(left.map((i) => i.userId)).toHaveLength(2);
+      expect(left.every((i) => !targets.includes(String(i.userId)))).toBe(true);
+      const events = await eventsFor(groupId);
+      expect(events.filter((e) => e.detailType === 'MembersKicked').map((e) => e.detail.memberIds)).toEqual([targets]);
+      expect(events.filter((e) => e.detailType === 'MemberQuit').map((e) => e.detail.userId)).toEqual([quitter]);
       await expectExactCounts();
     });
   });
