@@ -367,7 +367,7 @@ try {
       overheads.push(handlerMs - metered.busyMs);
       runs.push(metered);
     }
-    // Every run of a scenario does the same work; report the most common shape and the median units.
+    // Every run of a scenario does the same work; report the worst round count (its commands) and the median units.
     const roundTrips = Math.max(...runs.map((r) => r.rounds));
     const worst = runs.find((r) => r.rounds === roundTrips) as Metered;
     const readUnits = median(runs.map((r) => r.readUnits));

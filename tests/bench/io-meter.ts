@@ -6,7 +6,8 @@ import { TABLE } from '#lib/store/table.ts';
  * Meters the DynamoDB calls a document client makes between `start()` and `stop()`:
  *
  * - **round trips**: calls that overlap in time count as one round (they were sent in parallel); a
- *   call that starts after every earlier one finished starts a new round;
+ *   call issued after every earlier one finished starts a new round (times from when the client
+ *   issued each call, so the meter's own reads before a write never split a round);
  * - **consumed capacity**, split into read and write units. Reads: as DynamoDB Local reports them
  *   (`ReturnConsumedCapacity`; 0.5 unit per 4 KB eventually consistent, 1 strongly consistent, a
  *   query's items summed before rounding). Writes: by DynamoDB's rules, per item, because DynamoDB
@@ -29,6 +30,9 @@ type Key = { pk: string; sk: string };
 
 interface Call {
   readonly command: string;
+  /** When the client issued the call: before the meter's own read of the items a write changes. */
+  readonly issued: number;
+  /** When the call went to DynamoDB (after that read). */
   readonly start: number;
   readonly end: number;
   readonly readUnits: number;
@@ -171,6 +175,7 @@ export const ioMeter = (client: DynamoDBDocumentClient, options: IoMeterOptions 
       const isWrite = WRITES.has(command);
       const input = args.input as Item;
       const request = (READS.has(command) || isWrite) && input.ReturnConsumedCapacity === undefined ? { ...args, input: { ...input, ReturnConsumedCapacity: 'INDEXES' } } : args;
+      const issued = performance.now();
       const writes = calls !== undefined && counting && isWrite && side !== undefined ? writeOps(command, input) : undefined;
       const before = writes ? await snapshot(writes.ops.map((op) => op.key)) : undefined;
       const start = performance.now();
@@ -194,7 +199,7 @@ export const ioMeter = (client: DynamoDBDocumentClient, options: IoMeterOptions 
             return sum + writes.factor * itemWriteUnits(op.kind, old, now);
           }, 0);
         }
-        calls?.push({ command, start, end, readUnits: READS.has(command) ? reportedUnits(output) : 0, writeUnits });
+        calls?.push({ command, issued, start, end, readUnits: READS.has(command) ? reportedUnits(output) : 0, writeUnits });
       }
     },
     { step: 'initialize', name: 'benchIoMeter' },
@@ -207,15 +212,17 @@ export const ioMeter = (client: DynamoDBDocumentClient, options: IoMeterOptions 
       counting = window.capacity ?? true;
     },
     stop: (): Metered => {
-      const done = (calls ?? []).sort((a, b) => a.start - b.start);
+      const done = (calls ?? []).sort((a, b) => a.issued - b.issued);
       calls = undefined;
+      // Rounds by when the client issued each call: a write the meter held back for its own read was
+      // still sent alongside the calls issued meanwhile.
       const rounds: { start: number; end: number; commands: string[] }[] = [];
       for (const call of done) {
         const last = rounds.at(-1);
-        if (last && call.start < last.end) {
+        if (last && call.issued < last.end) {
           last.end = Math.max(last.end, call.end);
           last.commands.push(call.command);
-        } else rounds.push({ start: call.start, end: call.end, commands: [call.command] });
+        } else rounds.push({ start: call.issued, end: call.end, commands: [call.command] });
       }
       return {
         rounds: rounds.length,
