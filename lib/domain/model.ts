@@ -63,6 +63,21 @@ export interface Member {
   timestamp: number;
 }
 
+/**
+ * Whether members read agree with the group item read about roles, as every committed state does
+ * (docs/invariants.md): role 0 exactly for `creatorId`, role 2 exactly for `managerIds`. Reads of
+ * several items are not isolated from transactions; one that disagrees saw a transfer or role
+ * change half-way and is read again. Only an active group is held to it.
+ */
+export const rolesAgree = (group: Group | null, members: Iterable<Member>): boolean => {
+  if (!group || group.status !== 'active') return true;
+  for (const member of members) {
+    if ((member.role === Role.owner) !== (member.userId === group.creatorId)) return false;
+    if ((member.role === Role.manager) !== group.managerIds.includes(member.userId)) return false;
+  }
+  return true;
+};
+
 export interface Profile {
   userId: string;
   nickname: string;

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Role, type ExitRecord, type Group, type Member, type Notice } from '../domain/model.ts';
+import { rolesAgree, type ExitRecord, type Group, type Member, type Notice } from '../domain/model.ts';
 import type { DomainEvent } from '../events/index.ts';
 import { batchGet, getParsed } from './batch.ts';
 import { CommitCancelled, type Commit, type Write } from './commit.ts';
@@ -18,22 +18,8 @@ import { keys } from './keys.ts';
  * - A departure leaves an exit record; a re-admission deletes it (by key, whether or not there is one).
  */
 
-/** Reads of a snapshot while its items disagree (a torn read lasts as long as one transaction's commit). */
+/** Reads of a snapshot while its items disagree (`rolesAgree`; a torn read lasts as long as one commit). */
 const SNAPSHOT_READS = 5;
-
-/**
- * Whether the members read agree with the group item read about roles, as every committed state
- * does (docs/invariants.md): role 0 exactly for `creatorId`, role 2 exactly for `managerIds`.
- * Only an active group is held to it.
- */
-export const rolesAgree = (group: Group | null, members: ReadonlyMap<string, Member>): boolean => {
-  if (!group || group.status !== 'active') return true;
-  for (const member of members.values()) {
-    if ((member.role === Role.owner) !== (member.userId === group.creatorId)) return false;
-    if ((member.role === Role.manager) !== group.managerIds.includes(member.userId)) return false;
-  }
-  return true;
-};
 
 /** A write and what its failed condition means (the domain error to raise). */
 export interface Guarded {
@@ -215,7 +201,7 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
         const meta = items.find((item) => item.sk === 'META');
         const group = meta ? parseGroup(meta) : null;
         const members = new Map(items.filter((item) => item.sk !== 'META').map(parseMember).map((m): [string, Member] => [m.userId, m]));
-        if (read >= SNAPSHOT_READS || rolesAgree(group, members)) return { group, members };
+        if (read >= SNAPSHOT_READS || rolesAgree(group, members.values())) return { group, members };
       }
     },
   };

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
-import type { FinalizeRequestMiddleware, HandlerExecutionContext } from '@smithy/types';
+import type { FinalizeRequestMiddleware, HandlerExecutionContext, InitializeMiddleware } from '@smithy/types';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureTable, localClient } from '#infra/local/dynamodb.ts';
 import { KEPT_CHANGING } from '#lib/domain/stale.ts';
@@ -569,6 +569,45 @@ describe('faults at the repository seam', () => {
       expect({ creatorId: group?.creatorId, managerIds: group?.managerIds }).toEqual({ creatorId: a, managerIds: [] });
       expect((await getItem(keys.member(groupId, a)))?.role).toBe(0);
       expect((await getItem(keys.member(groupId, owner)))?.role).toBe(1);
+    });
+
+    it('kick racing a transfer to its target: the group read before it, the caller read after: 405 "Can not kick the host.", not 403', async () => {
+      // kick reads the group item and the caller's member item in parallel (two GetItems). Here
+      // the group item is read before the transfer commits and the caller's item after it (role 1):
+      // a plain member's 403 would be an answer about a state that never existed.
+      const [owner, target] = users('owner', 'target');
+      const groupId = await createGroup(owner, [target, uniqueUserId('other')]);
+      const name = `torn-gets-${++sequence}`;
+      let groupRead: () => void = () => undefined;
+      const groupReadDone = new Promise<void>((resolve) => (groupRead = resolve));
+      const seen = { group: 0, caller: 0 };
+      let striking = false;
+      const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+        const key = (args.input as { Key?: { pk?: string; sk?: string } }).Key;
+        if (context.commandName !== 'GetItemCommand' || striking || key?.pk !== keys.group(groupId).pk) return next(args);
+        if (key.sk === keys.group(groupId).sk && seen.group++ === 0) {
+          const result = await next(args);
+          groupRead();
+          return result;
+        }
+        if (key.sk === keys.member(groupId, owner).sk && seen.caller++ === 0) {
+          await groupReadDone;
+          striking = true;
+          expect((await api.transfer(owner, { groupId, userId: target })).status).toBe(200);
+          striking = false;
+        }
+        return next(args);
+      };
+      store.client.middlewareStack.add(middleware, { step: 'initialize', name });
+      installed.push(name);
+
+      const reply = await api.kick(owner, { groupId, memberIds: [target] });
+
+      expect(reply.status, JSON.stringify(reply.body)).toBe(405);
+      expect(reply.body).toEqual({ code: 405, message: 'Can not kick the host.' });
+      expect(seen.group).toBeGreaterThanOrEqual(2);
+      expect((await getItem(keys.group(groupId)))?.creatorId).toBe(target);
+      expect((await getItem(keys.member(groupId, target)))?.role).toBe(0);
     });
   });
 
