@@ -12,7 +12,10 @@ import { db, tableName } from './db.ts';
 
 export type Envelope = EventBridgeEvent<string, Record<string, unknown>>;
 
-/** The group's outbox events in commit order (its outbox partition, sorted by key). */
+/**
+ * The group's outbox events in key order: by decision time (`createdAt`), which is commit order for
+ * changes that read each other's writes; two changes whose guards both held may commit the other way.
+ */
 export const outboxEnvelopes = async (groupId: string): Promise<Envelope[]> => {
   const out = await db.send(
     new QueryCommand({
