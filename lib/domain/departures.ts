@@ -126,7 +126,6 @@ const readActive = async (deps: DeparturesDeps, groupId: string, callerId: strin
   }
 };
 
-
 const exitRecord = (
   groupId: string,
   profile: Profile,
