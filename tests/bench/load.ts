@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { recordResults } from './results.ts';
 import { percentile, startBenchGateway, startPipelineStack } from './stack.ts';
 
 /**
@@ -15,8 +16,9 @@ import { percentile, startBenchGateway, startPipelineStack } from './stack.ts';
  * - every committed event reached the fake RongCloud exactly once (for each event with a 1:1 IM
  *   message: as many messages per group and operation as events).
  *
- * It prints throughput and latency (p50/p95/p99) per request kind. LOAD_CLIENTS (50), LOAD_REQUESTS
- * (3000) and LOAD_USERS (400) tune it.
+ * It prints throughput and latency (p50/p95/p99) per request kind and records them in the `load`
+ * section of bench-results.json (`npm run bench:report` renders the README's table). LOAD_CLIENTS
+ * (50), LOAD_REQUESTS (3000) and LOAD_USERS (400) tune it.
  */
 
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 50);
@@ -208,6 +210,25 @@ try {
     console.log(`  events committed ${committed}; pipeline settled ${settleS.toFixed(1)} s after the last request; ${messages} one-to-one IM messages checked`);
     console.log(`  groups ${metas.length}, member items ${members.length}, profiles ${profiles.length}`);
     if (fiveHundreds.length > 0) problems.unshift(...fiveHundreds.slice(0, 20).map((line) => `5xx: ${line}`));
+    const tenth = (n: number) => Math.round(n * 10) / 10;
+    await recordResults('load', {
+      clients: CLIENTS,
+      requests: all.length,
+      seconds: tenth(elapsedS),
+      requestsPerSecond: Math.round(all.length / elapsedS),
+      p50Ms: tenth(percentile(all, 50)),
+      p95Ms: tenth(percentile(all, 95)),
+      p99Ms: tenth(percentile(all, 99)),
+      statuses: Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])),
+      kinds: [...latencies].sort().map(([kind, xs]) => ({ kind, requests: xs.length, p50Ms: tenth(percentile(xs, 50)), p95Ms: tenth(percentile(xs, 95)) })),
+      eventsCommitted: committed,
+      imMessagesChecked: messages,
+      settleSeconds: tenth(settleS),
+      groups: metas.length,
+      memberItems: members.length,
+      clean: problems.length === 0,
+      problems: problems.slice(0, 40),
+    });
     if (problems.length > 0) {
       failed = true;
       console.error(`load: ${problems.length} problems:\n  ${problems.slice(0, 40).join('\n  ')}`);

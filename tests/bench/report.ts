@@ -88,6 +88,38 @@ const renderers: Record<string, () => string | undefined> = {
       ),
     ].join('\n');
   },
+  load: () => {
+    const load = results.load as
+      | ({
+          clients: number;
+          requests: number;
+          seconds: number;
+          requestsPerSecond: number;
+          p50Ms: number;
+          p95Ms: number;
+          p99Ms: number;
+          statuses: Record<string, number>;
+          kinds: { kind: string; requests: number; p50Ms: number; p95Ms: number }[];
+          eventsCommitted: number;
+          settleSeconds: number;
+          clean: boolean;
+        } & Record<string, unknown>)
+      | undefined;
+    if (!load?.kinds) return undefined;
+    const fiveHundreds = Object.entries(load.statuses).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
+    return [
+      stamp('load'),
+      '',
+      `${load.clients} clients, ${load.requests} requests in ${load.seconds} s = **${load.requestsPerSecond} requests/s**; all requests p50 ${load.p50Ms} ms, **p95 ${load.p95Ms} ms**, p99 ${load.p99Ms} ms. ` +
+        `Statuses: ${Object.entries(load.statuses).map(([s, n]) => `${s}×${n}`).join(', ')} (5xx: ${fiveHundreds}). ` +
+        `${load.eventsCommitted} events committed; the pipeline settled ${load.settleSeconds} s after the last request (the notifier keeps to RongCloud's rate limits, e.g. 20 group messages/s). ` +
+        `Checks: ${load.clean ? 'clean (every count exact, every event at RongCloud exactly once)' : '**failed**'}.`,
+      '',
+      '| Request | Count | p50 ms | p95 ms |',
+      '|---|---:|---:|---:|',
+      ...load.kinds.map((k) => `| ${k.kind} | ${k.requests} | ${k.p50Ms} | ${k.p95Ms} |`),
+    ].join('\n');
+  },
   bundles: () => {
     const section = results.bundles as ({ baseline?: { bytes: number; coldImportMs: number }; functions?: BundleRow[] } & Record<string, unknown>) | undefined;
     if (!section?.functions || !section.baseline) return undefined;
