@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '#lib/store/keys.ts';
 
 /**
@@ -38,12 +38,23 @@ export const patch = async (key: { pk: string; sk: string }, fields: Record<stri
   );
 };
 
-/** Every item of the test table matching a filter (tests only: a scan is fine on a test table). */
-const scanAll = async (filter: Pick<ScanCommandInput, 'FilterExpression' | 'ExpressionAttributeValues'>) => {
+/**
+ * Every item of one partition (strongly consistent), optionally of a sort-key prefix. A query, not a
+ * scan: every test file shares one table, which holds tens of thousands of items by the end of a run.
+ */
+const partition = async (pk: string, skPrefix?: string) => {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await db.send(new ScanCommand({ TableName: tableName(), ...filter, ExclusiveStartKey: startKey, ConsistentRead: true }));
+    const page = await db.send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: skPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: skPrefix === undefined ? { ':pk': pk } : { ':pk': pk, ':p': skPrefix },
+        ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+      }),
+    );
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
@@ -56,12 +67,12 @@ export interface OutboxEvent {
   source: string;
 }
 
-/** The outbox events that mention `groupId`, in the order they were written. */
+/**
+ * The outbox events of `groupId` (every event with `detail.groupId`, whose outbox partition is keyed
+ * by it: lib/events `streamKeyOf`), in the order they were written.
+ */
 export const eventsFor = async (groupId: string): Promise<OutboxEvent[]> => {
-  const items = await scanAll({
-    FilterExpression: 'kind = :event AND contains(detail, :g)',
-    ExpressionAttributeValues: { ':event': 'event', ':g': `"groupId":"${groupId}"` },
-  });
+  const items = (await partition(keys.outbox(groupId, 0, 0, '').pk)).filter((item) => item.kind === 'event');
   return items
     .sort((a, b) => (a.createdAt as number) - (b.createdAt as number) || (a.seq as number) - (b.seq as number))
     .map((item) => ({
@@ -72,8 +83,4 @@ export const eventsFor = async (groupId: string): Promise<OutboxEvent[]> => {
 };
 
 /** Items of a group's partition whose sort key starts with `prefix` (e.g. `MEMBER#`). */
-export const partitionItems = (groupId: string, prefix: string) =>
-  scanAll({
-    FilterExpression: 'pk = :pk AND begins_with(sk, :p)',
-    ExpressionAttributeValues: { ':pk': keys.group(groupId).pk, ':p': prefix },
-  });
+export const partitionItems = (groupId: string, prefix: string) => partition(keys.group(groupId).pk, prefix);
