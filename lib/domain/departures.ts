@@ -221,6 +221,12 @@ export const quitGroup = async (deps: DeparturesDeps, callerId: string, input: {
     if (!group || group.status !== 'active') throw new NotFound(UNKNOWN_GROUP);
     if (!me) throw new Forbidden(NOT_MEMBER);
 
+    // The owner: the only read of the whole member list, to find who takes over.
+    const owner = me.role === Role.owner;
+    const successor = owner && group.memberCount > 1 ? successorOf(await deps.members.list(groupId), callerId) : undefined;
+
+    // Decided after every read: a departure seen by them (the successor's own quit, say) is
+    // always older than this one, in the events' timestamps and the outbox order alike.
     const now = deps.now();
     const departure: Departure = {
       member: me,
@@ -228,12 +234,10 @@ export const quitGroup = async (deps: DeparturesDeps, callerId: string, input: {
     };
     const quit = (newOwnerId: string | null) => domainEvent('MemberQuit', { groupId, userId: callerId, newOwnerId, timestamp: now });
 
-    if (me.role !== Role.owner) {
+    if (!owner) {
       await deps.departures.quit({ kind: 'leave', groupId, now, departure, managerIds: group.managerIds, events: [quit(null)] });
       return;
     }
-    // The owner: the only read of the whole member list, to find who takes over.
-    const successor = group.memberCount > 1 ? successorOf(await deps.members.list(groupId), callerId) : undefined;
     if (successor) {
       await deps.departures.quit({
         kind: 'handOver',

@@ -320,13 +320,14 @@ const addOnce = async (
   if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
   const pending = [...new Set(input.memberIds)].filter((u) => !done.has(u));
   if (pending.length === 0) return new Map();
-  const now = deps.now();
   const [found, members, profiles, notices] = await Promise.all([
     deps.groups.get(groupId),
     deps.invitations.members(groupId, [callerId, ...pending]),
     deps.users.getProfiles(pending),
     deps.invitations.notices(pending.flatMap((u) => [noticeKey(groupId, NoticeType.invitee, u), noticeKey(groupId, NoticeType.manager, u)])),
   ]);
+  // Decided after the reads (as every change): whatever they saw is older than this change.
+  const now = deps.now();
   const group = activeGroup(found);
   const caller = members.get(callerId);
   if (!caller) throw new Forbidden(NOT_MEMBER);
@@ -406,11 +407,11 @@ export const joinGroup = (deps: InvitationsDeps, callerId: string, input: { grou
   decideFresh(async () => {
     const { groupId } = input;
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
-    const now = deps.now();
     const [found, notices] = await Promise.all([
       deps.groups.get(groupId),
       deps.invitations.notices([noticeKey(groupId, NoticeType.invitee, callerId), noticeKey(groupId, NoticeType.manager, callerId)]),
     ]);
+    const now = deps.now();
     const group = activeGroup(found);
     if (group.memberCount >= group.maxMemberCount) throw new InvalidInput(groupFull(group.maxMemberCount));
     const { maxUserGroups } = deps.limits;
@@ -489,11 +490,11 @@ export const answerNotice = (deps: InvitationsDeps, callerId: string, input: Ans
     if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
     const type = callerId === receiverId ? NoticeType.invitee : NoticeType.manager;
     const other = type === NoticeType.invitee ? NoticeType.manager : NoticeType.invitee;
-    const now = deps.now();
     const [found, notices] = await Promise.all([
       deps.groups.get(groupId),
       deps.invitations.notices([noticeKey(groupId, type, receiverId), noticeKey(groupId, other, receiverId)]),
     ]);
+    const now = deps.now();
     const group = activeGroup(found);
     const key = noticeKey(groupId, type, receiverId);
     const notice = notices.find((n) => sameKey(n, key));

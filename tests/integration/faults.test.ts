@@ -529,6 +529,46 @@ describe('faults at the repository seam', () => {
     });
   });
 
+  describe('a change is decided after its last read', () => {
+    it("the owner's quit that finds the last other member gone dismisses, and its events come after that member's quit", async () => {
+      // The owner's quit reads the group (2 members), then the member list to choose a successor.
+      // Here the other member quits in between: the list shows the owner alone, so the quit
+      // dismisses. Its events must be stamped after the quit it saw (they were stamped before the
+      // list was read, so the outbox put GroupDismissed before the last MemberQuit).
+      const [owner, bob] = users('owner', 'bob');
+      const groupId = await createGroup(owner, [bob]);
+      const name = `quit-between-reads-${++sequence}`;
+      let lists = 0;
+      let striking = false;
+      const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+        const input = JSON.stringify(args.input);
+        if (context.commandName !== 'QueryCommand' || striking || !input.includes(keys.group(groupId).pk) || !input.includes('MEMBER#')) return next(args);
+        if (lists++ === 0) {
+          striking = true;
+          expect((await api.quit(bob, { groupId })).status).toBe(200);
+          striking = false;
+        }
+        return next(args);
+      };
+      store.client.middlewareStack.add(middleware, { step: 'initialize', name });
+      installed.push(name);
+
+      const reply = await api.quit(owner, { groupId });
+
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      expect(lists).toBe(1);
+      expect(await getItem(keys.group(groupId))).toMatchObject({ status: 'dismissed', memberCount: 0 });
+      const events = await eventsFor(groupId);
+      expect(events.map((e) => [e.detailType, e.detail.userId ?? e.detail.operatorId])).toEqual([
+        ['GroupCreated', owner],
+        ['MemberQuit', bob],
+        ['MemberQuit', owner],
+        ['GroupDismissed', owner],
+      ]);
+      expect((events[1]?.detail.timestamp as number) <= (events[2]?.detail.timestamp as number)).toBe(true);
+    });
+  });
+
   describe('a torn batch read (a transaction committed between its items) is read again', () => {
     it('set_manager racing a transfer: the old owner gets 401, never "Cannot set the group creator."', async () => {
       // What CI once saw: set_manager's batch read returned the group item and the caller's member
