@@ -57,7 +57,8 @@ export const keys = {
    * One domain event in the outbox, written in the same transaction as the change it describes.
    * Keyed by the event's stream key (its group): all events of one group share a partition, so
    * they share a stream shard and the relay sees them in commit order. The sort key orders them
-   * within the partition (commit time, then position in the transaction).
+   * within the partition (decision time, taken after the change's last read; then position in the
+   * transaction). The stream gives the commit order.
    */
   outbox: (streamKey: string, createdAt: number, seq: number, eventId: string): Key => ({
     pk: `OUTBOX#${streamKey}`,
