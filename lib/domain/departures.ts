@@ -13,7 +13,7 @@ import { domainEvent, type DomainEvent } from '../events/index.ts';
 import { Forbidden, InvalidInput, NotAllowed, NotFound } from './errors.ts';
 import { UNKNOWN_GROUP } from './groups.ts';
 import { isPossibleGroupId } from './ids.ts';
-import { QuitReason, Role, rolesAgree, type ExitRecord, type Group, type Member, type Profile } from './model.ts';
+import { QuitReason, readAgreeing, Role, rolesAgree, type ExitRecord, type Group, type Member, type Profile } from './model.ts';
 import type { DeparturesDeps } from './ports.ts';
 import { KEPT_CHANGING } from './stale.ts';
 
@@ -111,19 +111,17 @@ const readTargets = async (deps: DeparturesDeps, groupId: string, callerId: stri
   return { members, profiles };
 };
 
-/** Reads of the group and the caller while they disagree about the caller's role. */
-const TORN_READS = 5;
-
 /** The group and the caller's membership, read together; an unknown, half-created or dismissed group is 404. */
 const readActive = async (deps: DeparturesDeps, groupId: string, callerId: string): Promise<{ group: Group; caller: Member | null }> => {
   if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
-  for (let read = 1; ; read++) {
-    const [group, caller] = await Promise.all([deps.groups.get(groupId), deps.departures.member(groupId, callerId)]);
-    if (!group || group.status !== 'active') throw new NotFound(UNKNOWN_GROUP);
-    // Two reads in parallel can straddle a transfer or a role change: the caller's role is then
-    // read again, so a denial never rests on a group item and a member item that disagree.
-    if (read >= TORN_READS || rolesAgree(group, caller ? [caller] : [])) return { group, caller };
-  }
+  // Two reads in parallel can straddle a transfer or a role change: they are then read again, so a
+  // denial never rests on a group item and a member item that disagree.
+  const [group, caller] = await readAgreeing(
+    () => Promise.all([deps.groups.get(groupId), deps.departures.member(groupId, callerId)]),
+    ([g, c]) => rolesAgree(g, c ? [c] : []),
+  );
+  if (!group || group.status !== 'active') throw new NotFound(UNKNOWN_GROUP);
+  return { group, caller };
 };
 
 const exitRecord = (

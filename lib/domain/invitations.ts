@@ -228,12 +228,9 @@ const commit = async (
   try {
     await deps.invitations.commit(change);
   } catch (thrown) {
-    let error = thrown;
-    const partly = error instanceof PartlyCommitted;
-    if (error instanceof PartlyCommitted) {
-      committed?.(error.committed);
-      error = error.failure;
-    }
+    const partly = thrown instanceof PartlyCommitted;
+    if (partly) committed?.(thrown.committed);
+    const error = partly ? thrown.failure : thrown;
     if (!(error instanceof InvitationConflict)) throw error;
     const c = error.conflict;
     // After part of the change committed, a user who became a member meanwhile is left out on the next read.
@@ -296,7 +293,8 @@ export const addMembers = async (deps: InvitationsDeps, callerId: string, input:
   };
   try {
     return await decideFresh(async () => {
-      const handled = await addOnce(deps, callerId, input, done, record);
+      const pending = requested.filter((u) => !done.has(u));
+      const handled = pending.length === 0 ? new Map<string, AddResult['status']>() : await addOnce(deps, callerId, input, pending, done.size > 0, record);
       return results(new Map([...done, ...handled]));
     });
   } catch (error) {
@@ -306,20 +304,20 @@ export const addMembers = async (deps: InvitationsDeps, callerId: string, input:
 };
 
 /**
- * One read → decide → commit of an add, for the requested users not in `done`; answers the status
- * of each user it handled. Hears of chunks that committed before a failure through `record`.
+ * One read → decide → commit of an add, for the `pending` users (`partly`: after part of this add
+ * committed); answers the status of each user it handled. Hears of chunks that committed before a
+ * failure through `record`.
  */
 const addOnce = async (
   deps: InvitationsDeps,
   callerId: string,
   input: { groupId: string; memberIds: string[] },
-  done: ReadonlyMap<string, AddResult['status']>,
+  pending: string[],
+  partly: boolean,
   record: (part: ChangePart) => void,
 ): Promise<Map<string, AddResult['status']>> => {
   const { groupId } = input;
   if (!isPossibleGroupId(groupId)) throw new NotFound(UNKNOWN_GROUP);
-  const pending = [...new Set(input.memberIds)].filter((u) => !done.has(u));
-  if (pending.length === 0) return new Map();
   const [found, members, profiles, notices] = await Promise.all([
     deps.groups.get(groupId),
     deps.invitations.members(groupId, [callerId, ...pending]),
@@ -333,7 +331,7 @@ const addOnce = async (
   if (!caller) throw new Forbidden(NOT_MEMBER);
   // A member among the users is the reference's 400; once part of this add committed, users who
   // became members meanwhile are left out instead.
-  if (done.size === 0 && pending.some((u) => members.has(u))) throw new InvalidInput(EXISTING_MEMBER);
+  if (!partly && pending.some((u) => members.has(u))) throw new InvalidInput(EXISTING_MEMBER);
   const targets = pending.filter((u) => !members.has(u));
 
   const { maxUserGroups } = deps.limits;

@@ -78,6 +78,20 @@ export const rolesAgree = (group: Group | null, members: Iterable<Member>): bool
   return true;
 };
 
+/** Reads of items that must agree (`rolesAgree`) while they do not: a torn read lasts one commit. */
+const TORN_READS = 5;
+
+/**
+ * Runs `read` again while `agree` says its items disagree, at most TORN_READS times in all; the
+ * last read is answered as it is (the writes' conditions still guard what is decided on it).
+ */
+export const readAgreeing = async <T>(read: () => Promise<T>, agree: (value: T) => boolean): Promise<T> => {
+  for (let attempt = 1; ; attempt++) {
+    const value = await read();
+    if (attempt >= TORN_READS || agree(value)) return value;
+  }
+};
+
 export interface Profile {
   userId: string;
   nickname: string;

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { rolesAgree, type ExitRecord, type Group, type Member, type Notice } from '../domain/model.ts';
+import { readAgreeing, rolesAgree, type ExitRecord, type Group, type Member, type Notice } from '../domain/model.ts';
 import type { DomainEvent } from '../events/index.ts';
 import { batchGet, getParsed } from './batch.ts';
 import { CommitCancelled, type Commit, type Write } from './commit.ts';
@@ -17,9 +17,6 @@ import { keys } from './keys.ts';
  * - A member leaves: the member item (must exist, with the role the caller saw) and −1 on the count.
  * - A departure leaves an exit record; a re-admission deletes it (by key, whether or not there is one).
  */
-
-/** Reads of a snapshot while its items disagree (`rolesAgree`; a torn read lasts as long as one commit). */
-const SNAPSHOT_READS = 5;
 
 /** A write and what its failed condition means (the domain error to raise). */
 export interface Guarded {
@@ -191,18 +188,20 @@ export const createMembershipWrites = (client: DynamoDBDocumentClient, tableName
      * The group and the memberships of `userIds`, in one strongly consistent batch read. A batch
      * read is not isolated: it can see a transaction (a transfer, a role change) committed between
      * two of its items, and answer an owner by the member items that the group item does not name.
-     * Such a torn read is read again (at most SNAPSHOT_READS times in all), so decisions and denial
-     * messages rest on roles that agree; the writes' conditions still guard whatever is decided.
+     * Such a torn read is read again (`readAgreeing`), so decisions and denial messages rest on
+     * roles that agree; the writes' conditions still guard whatever is decided.
      */
-    async snapshot(groupId: string, userIds: readonly string[]): Promise<{ group: Group | null; members: Map<string, Member> }> {
+    snapshot(groupId: string, userIds: readonly string[]): Promise<{ group: Group | null; members: Map<string, Member> }> {
       const itemKeys = [keys.group(groupId), ...userIds.map((u) => keys.member(groupId, u))];
-      for (let read = 1; ; read++) {
-        const items = await batchGet(client, tableName, itemKeys, true);
-        const meta = items.find((item) => item.sk === 'META');
-        const group = meta ? parseGroup(meta) : null;
-        const members = new Map(items.filter((item) => item.sk !== 'META').map(parseMember).map((m): [string, Member] => [m.userId, m]));
-        if (read >= SNAPSHOT_READS || rolesAgree(group, members.values())) return { group, members };
-      }
+      return readAgreeing(
+        async () => {
+          const items = await batchGet(client, tableName, itemKeys, true);
+          const meta = items.find((item) => item.sk === 'META');
+          const members = items.filter((item) => item.sk !== 'META').map(parseMember);
+          return { group: meta ? parseGroup(meta) : null, members: new Map(members.map((m): [string, Member] => [m.userId, m])) };
+        },
+        ({ group, members }) => rolesAgree(group, members.values()),
+      );
     },
   };
 
