@@ -42,7 +42,7 @@ export const patch = async (key: { pk: string; sk: string }, fields: Record<stri
  * Every item of one partition (strongly consistent), optionally of a sort-key prefix. A query, not a
  * scan: every test file shares one table, which holds tens of thousands of items by the end of a run.
  */
-const partition = async (pk: string, skPrefix?: string) => {
+export const partition = async (pk: string, skPrefix?: string) => {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {

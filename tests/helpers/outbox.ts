@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { busEntryOf } from '#lib/events/outbox.ts';
-import { db, tableName } from './db.ts';
+import { keys } from '#lib/store/keys.ts';
+import { partition } from './db.ts';
 
 /**
  * A group's outbox events as the bus would deliver them (the relay's own conversion, then the
@@ -17,15 +17,8 @@ export type Envelope = EventBridgeEvent<string, Record<string, unknown>>;
  * changes that read each other's writes; two changes whose guards both held may commit the other way.
  */
 export const outboxEnvelopes = async (groupId: string): Promise<Envelope[]> => {
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': `OUTBOX#${groupId}` },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? []).map((item) => {
+  const items = await partition(keys.outbox(groupId, 0, 0, '').pk);
+  return items.map((item) => {
     const entry = busEntryOf(item);
     return {
       version: '0',

@@ -14,7 +14,7 @@ import { KEPT_CHANGING } from '#lib/domain/stale.ts';
 import { keys } from '#lib/store/keys.ts';
 import { users } from '#tests/helpers/checks.ts';
 import { uniqueUserId } from '#tests/helpers/ids.ts';
-import { db, eventsFor, getItem } from '#tests/helpers/db.ts';
+import { db, eventsFor, getItem, partitionItems } from '#tests/helpers/db.ts';
 import { api, createGroup, type Reply } from '#tests/helpers/endpoints.ts';
 
 /**
@@ -94,7 +94,6 @@ const inject = (
   when: When = 'before',
 ): Injection => {
   const state: Injection = { calls: 0, injected: 0, tokens: [] };
-  const name = `fault-injection-${++sequence}`;
   const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context: HandlerExecutionContext) => async (args) => {
     if (context.commandName !== `${operation}Command`) return next(args);
     const attempt = ++state.calls;
@@ -107,9 +106,41 @@ const inject = (
     if (when === 'after') await next(args);
     throw fault();
   };
+  onRequest(middleware);
+  return state;
+};
+
+/** Installs a middleware on the store's client, in the finalizeRequest step, for this test only. */
+const onRequest = (middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes>) => {
+  const name = `fault-middleware-${++sequence}`;
   store.client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
   installed.push(name);
-  return state;
+};
+
+/** Installs a middleware on the store's client, in the initialize step (document-client input), for this test only. */
+const onCommand = (middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes>) => {
+  const name = `fault-middleware-${++sequence}`;
+  store.client.middlewareStack.add(middleware, { step: 'initialize', name });
+  installed.push(name);
+};
+
+/**
+ * Runs `between` (a real concurrent change, through the real handlers) just before a request's
+ * second transaction is sent: its first chunk has committed, the second then meets the change.
+ */
+const beforeSecondTransaction = (between: () => Promise<void>) => {
+  const seen = { transactions: 0 };
+  let running = false;
+  onRequest((next, context) => async (args) => {
+    if (context.commandName !== 'TransactWriteItemsCommand' || running) return next(args);
+    if (++seen.transactions === 2) {
+      running = true;
+      await between();
+      running = false;
+    }
+    return next(args);
+  });
+  return seen;
 };
 
 /** The first `n` attempts fail. */
@@ -401,33 +432,11 @@ describe('faults at the repository seam', () => {
   });
 
   describe('a large add (several transactions) stopped after its first: 200 for what it did, never an error over a partial change', () => {
-    /**
-     * Runs `between` (a real concurrent change, through the real handlers) just before the add's
-     * second transaction is sent: the first chunk has committed, the second then meets the change.
-     */
-    const beforeSecondTransaction = (between: () => Promise<void>) => {
-      const name = `between-chunks-${++sequence}`;
-      const seen = { transactions: 0 };
-      let running = false;
-      const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
-        if (context.commandName !== 'TransactWriteItemsCommand' || running) return next(args);
-        if (++seen.transactions === 2) {
-          running = true;
-          await between();
-          running = false;
-        }
-        return next(args);
-      };
-      store.client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
-      installed.push(name);
-      return seen;
-    };
     /** 40 fresh users: two transactions' worth of admissions (about 31 fit in one). */
     const forty = (prefix: string) => Array.from({ length: 40 }, (_, i) => uniqueUserId(`${prefix}${String(i).padStart(2, '0')}`));
     const joinedBy = async (groupId: string, operatorId: string) =>
       (await eventsFor(groupId)).filter((e) => e.detailType === 'MembersJoined' && e.detail.operatorId === operatorId).flatMap((e) => e.detail.memberIds as string[]);
-    const memberIds = async (groupId: string) =>
-      (await scanTable()).filter((i) => i.pk === keys.group(groupId).pk && String(i.sk).startsWith('MEMBER#')).map((i) => String(i.userId));
+    const memberIds = async (groupId: string) => (await partitionItems(groupId, 'MEMBER#')).map((i) => String(i.userId));
 
     it('certification switched on between the chunks: the rest wait for approval (status 2), counts exact', async () => {
       const [owner, bob] = users('owner', 'bob');
@@ -500,26 +509,15 @@ describe('faults at the repository seam', () => {
       const targets = Array.from({ length: 40 }, (_, i) => uniqueUserId(`m${String(i).padStart(2, '0')}`));
       const groupId = await createGroup(owner, [...targets, uniqueUserId('stays')]);
       const quitter = targets.at(-1) as string;
-      const name = `between-kick-chunks-${++sequence}`;
-      let transactions = 0;
-      let running = false;
-      const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
-        if (context.commandName !== 'TransactWriteItemsCommand' || running) return next(args);
-        if (++transactions === 2) {
-          running = true;
-          expect((await api.quit(quitter, { groupId })).status).toBe(200);
-          running = false;
-        }
-        return next(args);
-      };
-      store.client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
-      installed.push(name);
+      const seen = beforeSecondTransaction(async () => {
+        expect((await api.quit(quitter, { groupId })).status).toBe(200);
+      });
 
       const reply = await api.kick(owner, { groupId, memberIds: targets });
 
-      expect(transactions).toBeGreaterThan(2);
+      expect(seen.transactions).toBeGreaterThan(2);
       expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-      const left = (await scanTable()).filter((i) => i.pk === keys.group(groupId).pk && String(i.sk).startsWith('MEMBER#'));
+      const left = await partitionItems(groupId, 'MEMBER#');
       expect(left.map((i) => i.userId)).toHaveLength(2);
       expect(left.every((i) => !targets.includes(String(i.userId)))).toBe(true);
       const events = await eventsFor(groupId);
@@ -537,10 +535,9 @@ describe('faults at the repository seam', () => {
       // list was read, so the outbox put GroupDismissed before the last MemberQuit).
       const [owner, bob] = users('owner', 'bob');
       const groupId = await createGroup(owner, [bob]);
-      const name = `quit-between-reads-${++sequence}`;
       let lists = 0;
       let striking = false;
-      const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+      onCommand((next, context) => async (args) => {
         const input = JSON.stringify(args.input);
         if (context.commandName !== 'QueryCommand' || striking || !input.includes(keys.group(groupId).pk) || !input.includes('MEMBER#')) return next(args);
         if (lists++ === 0) {
@@ -549,9 +546,7 @@ describe('faults at the repository seam', () => {
           striking = false;
         }
         return next(args);
-      };
-      store.client.middlewareStack.add(middleware, { step: 'initialize', name });
-      installed.push(name);
+      });
 
       const reply = await api.quit(owner, { groupId });
 
@@ -577,10 +572,9 @@ describe('faults at the repository seam', () => {
       // transfer commit, then answers them with the new owner's item as the table now has it.
       const [owner, a] = users('owner', 'a');
       const groupId = await createGroup(owner, [a]);
-      const name = `torn-read-${++sequence}`;
       let torn = 0;
       let striking = false;
-      const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+      onRequest((next, context) => async (args) => {
         if (context.commandName !== 'BatchGetItemCommand' || striking || torn > 0) return next(args);
         striking = true;
         const before = [await getItem(keys.group(groupId)), await getItem(keys.member(groupId, owner))];
@@ -596,9 +590,7 @@ describe('faults at the repository seam', () => {
         }
         torn++;
         return result;
-      };
-      store.client.middlewareStack.add(middleware, { step: 'finalizeRequest', priority: 'low', name });
-      installed.push(name);
+      });
 
       const reply = await api.setManager(owner, { groupId, memberIds: [a] });
 
@@ -617,12 +609,11 @@ describe('faults at the repository seam', () => {
       // a plain member's 403 would be an answer about a state that never existed.
       const [owner, target] = users('owner', 'target');
       const groupId = await createGroup(owner, [target, uniqueUserId('other')]);
-      const name = `torn-gets-${++sequence}`;
       let groupRead: () => void = () => undefined;
       const groupReadDone = new Promise<void>((resolve) => (groupRead = resolve));
       const seen = { group: 0, caller: 0 };
       let striking = false;
-      const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+      onCommand((next, context) => async (args) => {
         const key = (args.input as { Key?: { pk?: string; sk?: string } }).Key;
         if (context.commandName !== 'GetItemCommand' || striking || key?.pk !== keys.group(groupId).pk) return next(args);
         if (key.sk === keys.group(groupId).sk && seen.group++ === 0) {
@@ -637,9 +628,7 @@ describe('faults at the repository seam', () => {
           striking = false;
         }
         return next(args);
-      };
-      store.client.middlewareStack.add(middleware, { step: 'initialize', name });
-      installed.push(name);
+      });
 
       const reply = await api.kick(owner, { groupId, memberIds: [target] });
 
